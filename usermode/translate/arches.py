@@ -1,0 +1,159 @@
+"""CPU descriptors: everything pyemu needs to know about a guest CPU, as frozen data.
+
+Only CPU facts live here (engine arch/mode, registers, ELF identification, hwcaps, trap numbers).
+Linux ABI facts (syscall registers, numbers, struct layouts) live in ``usermode.syscalls.abi``.
+Register names are strings; ``usermode.translate.cpu`` maps them to engine ids.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# ELF e_machine values (ELF gABI / linux/elf-em.h)
+EM_MIPS = 8
+EM_ARM = 40
+EM_AARCH64 = 183
+
+# AT_HWCAP bits (arch/arm/include/uapi/asm/hwcap.h)
+_ARM_HWCAP = {
+    "swp": 1 << 0, "half": 1 << 1, "thumb": 1 << 2, "fast_mult": 1 << 4, "vfp": 1 << 6,
+    "edsp": 1 << 7, "neon": 1 << 12, "vfpv3": 1 << 13, "tls": 1 << 15, "vfpv4": 1 << 16,
+    "idiva": 1 << 17, "idivt": 1 << 18, "lpae": 1 << 20, "evtstrm": 1 << 21,
+}
+# arch/arm64/include/uapi/asm/hwcap.h
+_ARM64_HWCAP = {
+    "fp": 1 << 0, "asimd": 1 << 1, "evtstrm": 1 << 2, "aes": 1 << 3, "pmull": 1 << 4,
+    "sha1": 1 << 5, "sha2": 1 << 6, "crc32": 1 << 7,
+}
+
+
+def _bits(table: dict[str, int], *names: str) -> int:
+    value = 0
+    for name in names:
+        value |= table[name]
+    return value
+
+
+@dataclass(frozen=True)
+class CpuModel:
+    """One selectable CPU model (``-cpu NAME``) with the hwcaps Linux reports for it."""
+
+    name: str
+    engine_model: str  # name of the UC_CPU_* constant (without the prefix)
+    hwcap: int = 0
+    hwcap2: int = 0
+
+
+@dataclass(frozen=True)
+class CpuSpec:
+    """Facts about one guest CPU architecture."""
+
+    name: str                 # "arm", "aarch64", "mips", "mipsel"
+    engine_arch: str          # UC_ARCH_* suffix
+    engine_mode: tuple[str, ...]  # UC_MODE_* suffixes, or-ed together
+    reg_prefix: str           # module of register constants: arm, arm64, mips
+    elf_machine: int
+    elf_class: int            # 32 or 64
+    byteorder: str            # "little" or "big"
+    pc: str
+    sp: str
+    link: str | None
+    tls: str                  # register holding the thread pointer
+    syscall_intno: int        # UC_HOOK_INTR number of the syscall instruction
+    trap_signals: dict[int, str] = field(default_factory=dict)  # other intno -> signal name
+    models: tuple[CpuModel, ...] = ()
+    platform: str | None = None   # AT_PLATFORM string
+    uname_machine: str = ""
+    mode_flag: tuple[str, int] | None = None  # (register, bit) that pc bit 0 stands for (Thumb)
+    fpu_enable: tuple[tuple[str, int], ...] = ()  # registers to OR at reset so hard-float runs
+    kuser_helpers: bool = False  # map the ARM kernel user helpers page
+
+    @property
+    def word_size(self) -> int:
+        return self.elf_class // 8
+
+    @property
+    def default_model(self) -> CpuModel:
+        return self.models[0]
+
+    def model(self, name: str | None) -> CpuModel | None:
+        """The model called ``name`` (case-insensitive), the default for None, else None."""
+        if name is None:
+            return self.default_model
+        for model in self.models:
+            if model.name.lower() == name.lower():
+                return model
+        return None
+
+
+_ARM_A15 = _bits(_ARM_HWCAP, "swp", "half", "thumb", "fast_mult", "vfp", "edsp", "neon", "vfpv3",
+                 "tls", "vfpv4", "idiva", "idivt", "lpae")
+_ARM64_BASE = _bits(_ARM64_HWCAP, "fp", "asimd", "aes", "pmull", "sha1", "sha2", "crc32")
+
+ARM = CpuSpec(
+    name="arm", engine_arch="ARM", engine_mode=("ARM",), reg_prefix="arm",
+    elf_machine=EM_ARM, elf_class=32, byteorder="little",
+    pc="pc", sp="sp", link="lr", tls="c13_c0_3", syscall_intno=2,
+    trap_signals={1: "SIGILL", 7: "SIGTRAP", 3: "SIGSEGV", 4: "SIGSEGV"},
+    models=(
+        CpuModel("cortex-a15", "ARM_CORTEX_A15", _ARM_A15),
+        CpuModel("cortex-a7", "ARM_CORTEX_A7", _ARM_A15),
+        CpuModel("cortex-a9", "ARM_CORTEX_A9",
+                 _bits(_ARM_HWCAP, "swp", "half", "thumb", "fast_mult", "vfp", "edsp", "neon",
+                       "vfpv3", "tls")),
+        CpuModel("max", "ARM_MAX", _ARM_A15),
+    ),
+    platform="v7l", uname_machine="armv7l", kuser_helpers=True,
+    mode_flag=("cpsr", 1 << 5),
+    fpu_enable=(("c1_c0_2", 0xF << 20), ("fpexc", 0x40000000)),  # CPACR cp10/cp11, FPEXC.EN
+)
+
+AARCH64 = CpuSpec(
+    name="aarch64", engine_arch="ARM64", engine_mode=("ARM",), reg_prefix="arm64",
+    elf_machine=EM_AARCH64, elf_class=64, byteorder="little",
+    pc="pc", sp="sp", link="x30", tls="tpidr_el0", syscall_intno=2,
+    trap_signals={1: "SIGILL", 7: "SIGTRAP"},
+    models=(
+        CpuModel("cortex-a72", "ARM64_A72", _ARM64_BASE),
+        CpuModel("cortex-a57", "ARM64_A57", _ARM64_BASE),
+        CpuModel("cortex-a53", "ARM64_A53", _ARM64_BASE),
+        CpuModel("max", "ARM64_MAX", _ARM64_BASE),
+    ),
+    platform="aarch64", uname_machine="aarch64",
+    fpu_enable=(("cpacr_el1", 0x3 << 20),),  # CPACR_EL1.FPEN
+)
+
+_MIPS_MODELS = (
+    CpuModel("24Kf", "MIPS32_24KF"),
+    CpuModel("74Kf", "MIPS32_74KF"),
+    CpuModel("34Kf", "MIPS32_34KF"),
+    CpuModel("P5600", "MIPS32_P5600"),
+)
+
+MIPS = CpuSpec(
+    name="mips", engine_arch="MIPS", engine_mode=("MIPS32", "BIG_ENDIAN"), reg_prefix="mips",
+    elf_machine=EM_MIPS, elf_class=32, byteorder="big",
+    pc="pc", sp="sp", link="ra", tls="cp0_userlocal", syscall_intno=17,
+    # QEMU's EXCP_* numbers: BREAK, RI, CpU, OVERFLOW, TRAP (gcc's divide-by-zero teq), FPE, AdEL/S
+    trap_signals={18: "SIGTRAP", 20: "SIGILL", 19: "SIGILL", 21: "SIGFPE", 22: "SIGFPE",
+                  23: "SIGFPE", 12: "SIGBUS", 13: "SIGBUS"},
+    fpu_enable=(("cp0_status", 1 << 29),),  # Status.CU1
+    models=_MIPS_MODELS, platform=None, uname_machine="mips",
+)
+
+MIPSEL = CpuSpec(
+    name="mipsel", engine_arch="MIPS", engine_mode=("MIPS32", "LITTLE_ENDIAN"), reg_prefix="mips",
+    elf_machine=EM_MIPS, elf_class=32, byteorder="little",
+    pc="pc", sp="sp", link="ra", tls="cp0_userlocal", syscall_intno=17,
+    trap_signals=MIPS.trap_signals, models=_MIPS_MODELS, platform=None, uname_machine="mips",
+    fpu_enable=MIPS.fpu_enable,
+)
+
+ARCHES: dict[str, CpuSpec] = {spec.name: spec for spec in (ARM, AARCH64, MIPS, MIPSEL)}
+
+
+def spec_for_elf(machine: int, elf_class: int, byteorder: str) -> CpuSpec | None:
+    """The CPU that runs an ELF file with this identification, if pyemu has one."""
+    for spec in ARCHES.values():
+        if (spec.elf_machine, spec.elf_class, spec.byteorder) == (machine, elf_class, byteorder):
+            return spec
+    return None

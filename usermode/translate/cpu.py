@@ -1,0 +1,185 @@
+"""One guest CPU on one Unicorn engine: registers, the run loop and its stop reasons.
+
+Guest code runs inside the engine. Python runs only when the guest traps (syscall, fault, other
+exception). The syscall callback runs inside the engine's interrupt hook, so a syscall costs one
+Python call and no engine restart; anything it raises is stored, the engine is stopped and the run
+loop re-raises it (nothing is lost inside C).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import unicorn
+from unicorn import Uc, UcError
+
+from .arches import CpuModel, CpuSpec
+from .kuser import KUSER_PAGE, KUSER_PAGE_SIZE, kuser_page
+from .memory import PROT_EXEC, PROT_READ, AddressSpace
+
+_CONST_MODULES = {
+    "arm": unicorn.arm_const,
+    "arm64": unicorn.arm64_const,
+    "mips": unicorn.mips_const,
+}
+
+
+_UC_FAULTS = {
+    unicorn.UC_ERR_READ_UNMAPPED: ("SIGSEGV", "SEGV_MAPERR"),
+    unicorn.UC_ERR_WRITE_UNMAPPED: ("SIGSEGV", "SEGV_MAPERR"),
+    unicorn.UC_ERR_FETCH_UNMAPPED: ("SIGSEGV", "SEGV_MAPERR"),
+    unicorn.UC_ERR_READ_PROT: ("SIGSEGV", "SEGV_ACCERR"),
+    unicorn.UC_ERR_WRITE_PROT: ("SIGSEGV", "SEGV_ACCERR"),
+    unicorn.UC_ERR_FETCH_PROT: ("SIGSEGV", "SEGV_ACCERR"),
+    unicorn.UC_ERR_READ_UNALIGNED: ("SIGBUS", "BUS_ADRALN"),
+    unicorn.UC_ERR_WRITE_UNALIGNED: ("SIGBUS", "BUS_ADRALN"),
+    unicorn.UC_ERR_FETCH_UNALIGNED: ("SIGBUS", "BUS_ADRALN"),
+    unicorn.UC_ERR_INSN_INVALID: ("SIGILL", "ILL_ILLOPC"),
+}
+
+
+@dataclass(frozen=True)
+class Fault:
+    """Why guest code stopped without a syscall: the signal Linux would raise."""
+
+    signal: str           # "SIGSEGV", "SIGILL", ...
+    code: str             # si_code name
+    address: int          # faulting data address (or pc)
+    pc: int
+
+
+class RegisterBatch:
+    """A fixed list of registers read or written with one engine call."""
+
+    __slots__ = ("_uc", "_ids")
+
+    def __init__(self, uc: Uc, ids: list[int]):
+        self._uc = uc
+        self._ids = ids
+
+    def read(self) -> list[int]:
+        return self._uc.reg_read_batch(self._ids)
+
+    def write(self, values: Sequence[int]) -> None:
+        self._uc.reg_write_batch(list(zip(self._ids, values)))
+
+
+class Cpu:
+    """A guest CPU: an engine attached to a shared AddressSpace."""
+
+    def __init__(self, spec: CpuSpec, space: AddressSpace, model: CpuModel | None = None):
+        self.spec = spec
+        self.space = space
+        self.model = model or spec.default_model
+        self._consts = _CONST_MODULES[spec.reg_prefix]
+        mode = 0
+        for name in spec.engine_mode:
+            mode |= getattr(unicorn, f"UC_MODE_{name}")
+        self.uc = Uc(getattr(unicorn, f"UC_ARCH_{spec.engine_arch}"), mode)
+        self.uc.ctl_set_cpu_model(getattr(self._consts, f"UC_CPU_{self.model.engine_model}"))
+        self._pc = self.reg_id(spec.pc)
+        self._mode_reg = self.reg_id(spec.mode_flag[0]) if spec.mode_flag else None
+        self._mask = (1 << spec.elf_class) - 1
+        self._pending: BaseException | None = None
+        self._fault: Fault | None = None
+        self._last_access = 0
+        self.on_syscall: Callable[[Cpu], None] = lambda cpu: None
+        self._enable_fpu()
+        space.attach(self)
+        if spec.kuser_helpers and space.find(KUSER_PAGE) is None:
+            space.map(KUSER_PAGE, KUSER_PAGE_SIZE, PROT_READ | PROT_EXEC, name="[vectors]")
+            space.write(KUSER_PAGE, kuser_page(spec.byteorder), check=False)
+        self.uc.hook_add(unicorn.UC_HOOK_INTR, self._on_interrupt)
+        self.uc.hook_add(unicorn.UC_HOOK_MEM_INVALID, self._on_invalid_access)
+
+    # -- registers ---------------------------------------------------------------------------
+    def reg_id(self, name: str) -> int:
+        const = f"UC_{self.spec.reg_prefix.upper()}_REG_{name.upper()}"
+        try:
+            return getattr(self._consts, const)
+        except AttributeError:
+            raise KeyError(f"no register {name!r} on {self.spec.name}") from None
+
+    def registers(self, names: Sequence[str]) -> RegisterBatch:
+        return RegisterBatch(self.uc, [self.reg_id(n) for n in names])
+
+    def read(self, name: str) -> int:
+        return self.uc.reg_read(self.reg_id(name))
+
+    def write(self, name: str, value: int) -> None:
+        self.uc.reg_write(self.reg_id(name), value & self._mask)
+
+    @property
+    def pc(self) -> int:
+        """The resume address, with the Thumb bit where the architecture has one."""
+        pc = self.uc.reg_read(self._pc)
+        if self._mode_reg is not None and self.uc.reg_read(self._mode_reg) & self.spec.mode_flag[1]:
+            pc |= 1
+        return pc
+
+    def set_tls(self, value: int) -> None:
+        self.write(self.spec.tls, value)
+
+    def _enable_fpu(self) -> None:
+        for name, bits in self.spec.fpu_enable:
+            self.write(name, self.read(name) | bits)
+
+    # -- Engine protocol (used by AddressSpace) ----------------------------------------------
+    def map_host(self, start: int, size: int, prot: int, host: int) -> None:
+        self.uc.mem_map_ptr(start, size, prot, host)
+
+    def unmap(self, start: int, size: int) -> None:
+        self.uc.mem_unmap(start, size)
+
+    def protect(self, start: int, size: int, prot: int) -> None:
+        self.uc.mem_protect(start, size, prot)
+
+    def invalidate_code(self, start: int, end: int) -> None:
+        self.uc.ctl_remove_cache(start, end)
+
+    # -- running -----------------------------------------------------------------------------
+    def stop(self) -> None:
+        """Ask the engine to stop (callable from hooks, other threads and signal handlers)."""
+        self.uc.emu_stop()
+
+    def run(self, start: int | None = None) -> Fault | None:
+        """Run guest code from ``start`` (default: the current pc) until something stops it.
+
+        Returns the Fault that stopped it, or None when stop() was requested. Exceptions raised
+        by the syscall callback (GuestExit among them) propagate from here.
+        """
+        begin = self.pc if start is None else start
+        self._fault = None
+        try:
+            self.uc.emu_start(begin, -1 & self._mask)
+        except UcError as err:
+            if self._pending is None and self._fault is None:
+                self._fault = self._fault_from_error(err)
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            raise pending
+        return self._fault
+
+    def _fault_from_error(self, err: UcError) -> Fault:
+        signal, code = _UC_FAULTS.get(err.errno, ("SIGSEGV", "SEGV_MAPERR"))
+        pc = self.uc.reg_read(self._pc)
+        address = self._last_access if signal in ("SIGSEGV", "SIGBUS") else pc
+        return Fault(signal, code, address, pc)
+
+    def _on_interrupt(self, uc: Uc, intno: int, _data: object) -> None:
+        try:
+            if intno == self.spec.syscall_intno:
+                self.on_syscall(self)
+                return
+            pc = uc.reg_read(self._pc)
+            signal = self.spec.trap_signals.get(intno, "SIGILL")
+            self._fault = Fault(signal, f"intno {intno}", pc, pc)
+            uc.emu_stop()
+        except BaseException as exc:  # re-raised by run() once the engine has stopped
+            self._pending = exc
+            uc.emu_stop()
+
+    def _on_invalid_access(self, uc: Uc, access: int, address: int, size: int, value: int,
+                           _data: object) -> bool:
+        self._last_access = address
+        return False
