@@ -252,13 +252,28 @@ class AddressSpace:
                     engine.invalidate_code(addr + done, addr + done + n)
             done += n
 
-    def views(self, addr: int, size: int, *, write: bool) -> list[memoryview]:
+    def accessible(self, addr: int, size: int, need: int) -> int:
+        """How many bytes from ``addr`` (at most ``size``) the guest may access with ``need``."""
+        end, cur = addr + size, addr
+        while cur < end:
+            vma = self.find(cur)
+            if vma is None or (vma.prot & need) != need:
+                break
+            cur = vma.end
+        return min(cur, end) - addr
+
+    def views(self, addr: int, size: int, *, write: bool,
+              partial: bool = False) -> list[memoryview]:
         """Writable memoryviews over guest memory (zero-copy I/O); checks guest rights.
 
         With ``write`` the caller will store into the views (the guest needs PROT_WRITE);
-        code caches over such ranges are invalidated up front.
+        code caches over such ranges are invalidated up front. With ``partial`` the views cover
+        the accessible prefix (as the kernel's copy loops stop at the first bad page); a fault
+        on the first byte is still a GuestFault.
         """
         need = PROT_WRITE if write else PROT_READ
+        if partial and size:
+            size = self.accessible(addr, size, need) or size
         views = []
         for ptr, n, vma in self._pieces(addr, size, need):
             views.append(memoryview((ctypes.c_char * n).from_address(ptr)).cast("B"))

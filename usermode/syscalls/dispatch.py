@@ -1,0 +1,140 @@
+"""Syscall dispatch: one dict lookup per syscall, decoders prepared once per handler and ABI.
+
+The dispatcher is the Cpu's syscall callback. It reads the number and argument registers in one
+batch, decodes the arguments as the handler declared them, calls the handler, and encodes the
+result the ABI's way (negative errno in the return register, or MIPS's a3 flag).
+"""
+from __future__ import annotations
+
+import errno as host_errno
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from ..translate.memory import GuestFault
+from . import handlers  # noqa: F401  (registers every handler)
+from .abi import MAX_ERRNO, Abi
+from .registry import ARG_TYPES, HANDLERS, Handler
+from .strace import Tracer
+
+Decoder = Callable[[list[int]], list[int]]
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str
+    handler: Handler
+    decode: Decoder
+    slots: int          # argument words used (registers, then stack on o32)
+
+
+def make_decoder(arg_types: tuple[str, ...], abi: Abi) -> tuple[Decoder, int]:
+    """A function from raw argument words to decoded arguments, and the number of words used."""
+    plan: list[tuple[str, int, int]] = []
+    slot = 0
+    little = abi.byteorder == "little"
+    for t in arg_types:
+        kind = ARG_TYPES[t][0]
+        if kind == "pair" and abi.word_size == 4:
+            if abi.spec.pair_align and slot % 2:
+                slot += 1
+            lo, hi = (slot, slot + 1) if little else (slot + 1, slot)
+            plan.append(("pair32", lo, hi))
+            slot += 2
+        else:
+            plan.append((kind, slot, 0))
+            slot += 1
+    sign_bit, wrap = 1 << (8 * abi.word_size - 1), 1 << (8 * abi.word_size)
+
+    def decode(words: list[int]) -> list[int]:
+        out = []
+        for kind, a, b in plan:
+            v = words[a]
+            if kind == "i32":
+                v &= 0xFFFFFFFF
+                v = v - 0x100000000 if v & 0x80000000 else v
+            elif kind == "u32":
+                v &= 0xFFFFFFFF
+            elif kind == "sword":
+                v = v - wrap if v & sign_bit else v
+            elif kind == "pair32":
+                v = (words[b] << 32) | words[a]
+                v = v - (1 << 64) if v >> 63 else v
+            elif kind == "pair":
+                v = v - (1 << 64) if v >> 63 else v
+            out.append(v)
+        return out
+
+    return decode, slot
+
+
+class Dispatcher:
+    """The syscall callback for one CPU."""
+
+    def __init__(self, kernel: Any, cpu: Any, tracer: Tracer):
+        self.kernel = kernel
+        self.abi: Abi = kernel.abi
+        self.tracer = tracer
+        spec = self.abi.spec
+        self._in = cpu.registers([spec.nr_reg, *spec.arg_regs])
+        out = [spec.ret_reg] + ([spec.error_flag_reg] if spec.error_flag_reg else [])
+        self._out = cpu.registers(out)
+        self._ret2 = cpu.registers([spec.ret2_reg]) if spec.ret2_reg else None
+        self._sp = cpu.registers([cpu.spec.sp])
+        self._nregs = len(spec.arg_regs)
+        self._table: dict[int, Entry] = {}
+        for nr, name in self.abi.syscalls.items():
+            handler = HANDLERS.get(name)
+            if handler is not None:
+                decode, slots = make_decoder(handler.args, self.abi)
+                self._table[nr] = Entry(name, handler, decode, slots)
+
+    def implemented(self) -> list[str]:
+        return sorted(e.name for e in self._table.values())
+
+    def __call__(self, cpu: Any) -> None:
+        words = self._in.read()
+        nr = words[0]
+        entry = self._table.get(nr)
+        if entry is None:
+            self._finish(self._unimplemented(nr))
+            return
+        args = words[1:]
+        if entry.slots > self._nregs:
+            args += self._stack_args(entry.slots - self._nregs)
+        values = entry.decode(args)
+        trace = self.tracer.enabled
+        if trace:
+            self.tracer.call(self.kernel, entry.name, entry.handler.args, values)
+        try:
+            result = entry.handler.fn(self.kernel, *values)
+        except OSError as exc:
+            result = -self.abi.guest_errno(exc.errno or host_errno.EINVAL)
+        except GuestFault:
+            result = -self.abi.errno["EFAULT"]
+        if trace:
+            self.tracer.result(self.kernel, result)
+        self._finish(result)
+
+    def _stack_args(self, count: int) -> list[int]:
+        base = self._sp.read()[0] + (self.abi.spec.stack_arg_offset or 0)
+        raw = self.kernel.space.read(base, 4 * count)
+        return [int.from_bytes(raw[i:i + 4], self.abi.byteorder) for i in range(0, len(raw), 4)]
+
+    def _unimplemented(self, nr: int) -> int:
+        name = self.abi.syscalls.get(nr, f"syscall_{nr}")
+        self.tracer.unimplemented(self.kernel, name, nr)
+        return -self.abi.errno["ENOSYS"]
+
+    def _finish(self, result: int | tuple[int, int]) -> None:
+        if isinstance(result, tuple):
+            result, second = result
+            if self._ret2 is not None:
+                self._ret2.write([second])
+        mask = self.abi.word_mask
+        if self.abi.spec.error_flag_reg:
+            if -MAX_ERRNO <= result < 0:
+                self._out.write([-result, 1])
+            else:
+                self._out.write([result & mask, 0])
+        else:
+            self._out.write([result & mask])

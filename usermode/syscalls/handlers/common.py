@@ -1,0 +1,56 @@
+"""Helpers shared by handler families: paths, dirfds, structs in guest memory, errors."""
+from __future__ import annotations
+
+import errno
+import os
+from typing import Any
+
+
+def fail(code: int) -> OSError:
+    """An OSError carrying a host errno, for handlers to raise."""
+    return OSError(code, os.strerror(code))
+
+
+def guest_path(k: Any, ptr: int, *, empty_ok: bool = False) -> bytes:
+    """The guest path at ``ptr``, mapped to the host path to operate on."""
+    if ptr == 0:
+        raise fail(errno.EFAULT)
+    raw = k.space.read_cstr(ptr)
+    if not raw and not empty_ok:
+        raise fail(errno.ENOENT)
+    return k.paths.host(raw) if raw else raw
+
+
+def dir_fd(k: Any, fd: int) -> int | None:
+    """A dirfd argument as Python's ``dir_fd=`` wants it (None for AT_FDCWD)."""
+    return None if fd == k.abi.const["AT_FDCWD"] else fd
+
+
+def at_flag(k: Any, flags: int, name: str) -> bool:
+    return bool(flags & k.abi.const[name])
+
+
+def write_struct(k: Any, addr: int, name: str, values: dict[str, Any] | None = None,
+                 **kw: Any) -> None:
+    k.space.write(addr, k.abi.structs[name].pack(values, **kw))
+
+
+def read_struct(k: Any, addr: int, name: str) -> dict[str, Any]:
+    layout = k.abi.structs[name]
+    return layout.unpack(k.space.read(addr, layout.size))
+
+
+def write_word(k: Any, addr: int, value: int, size: int | None = None) -> None:
+    size = size or k.abi.word_size
+    k.space.write(addr, (value & ((1 << (8 * size)) - 1)).to_bytes(size, k.abi.byteorder))
+
+
+def read_word(k: Any, addr: int, size: int | None = None) -> int:
+    size = size or k.abi.word_size
+    return int.from_bytes(k.space.read(addr, size), k.abi.byteorder)
+
+
+def inheritable(fd: int, cloexec: bool) -> int:
+    """Python makes new fds close-on-exec; the guest decides instead."""
+    os.set_inheritable(fd, not cloexec)
+    return fd

@@ -1,0 +1,304 @@
+"""File-system calls: open, the stat family, directories, links, names and permissions."""
+from __future__ import annotations
+
+import errno
+import os
+import struct
+from typing import Any
+
+from .. import hostlib
+from ..registry import syscall
+from .common import at_flag, dir_fd, fail, guest_path, inheritable, write_struct
+
+
+# -- open ------------------------------------------------------------------------------------
+def _open(k: Any, dirfd: int | None, path: bytes, flags: int, mode: int) -> int:
+    host_flags = k.abi.open_flags.to_host(flags, passthrough=3)
+    fd = os.open(path, host_flags, mode, dir_fd=dirfd)
+    return inheritable(fd, cloexec=bool(host_flags & os.O_CLOEXEC))
+
+
+@syscall("openat", "dirfd", "str", "oflags", "mode")
+def openat(k: Any, dirfd: int, path: int, flags: int, mode: int) -> int:
+    """int openat(int dirfd, const char *pathname, int flags, mode_t mode);"""
+    return _open(k, dir_fd(k, dirfd), guest_path(k, path), flags, mode)
+
+
+@syscall("open", "str", "oflags", "mode")
+def open_(k: Any, path: int, flags: int, mode: int) -> int:
+    """int open(const char *pathname, int flags, mode_t mode);"""
+    return _open(k, None, guest_path(k, path), flags, mode)
+
+
+@syscall("creat", "str", "mode")
+def creat(k: Any, path: int, mode: int) -> int:
+    """int creat(const char *pathname, mode_t mode);"""
+    return _open(k, None, guest_path(k, path), k.abi.const["O_CREAT"] | k.abi.const["O_WRONLY"]
+                 | k.abi.const["O_TRUNC"], mode)
+
+
+# -- stat ------------------------------------------------------------------------------------
+def _stat_at(k: Any, dirfd: int, path: int, flags: int) -> os.stat_result:
+    name = guest_path(k, path, empty_ok=at_flag(k, flags, "AT_EMPTY_PATH"))
+    if not name:
+        return os.stat(dirfd) if dirfd != k.abi.const["AT_FDCWD"] else os.stat(".")
+    follow = not at_flag(k, flags, "AT_SYMLINK_NOFOLLOW")
+    return os.stat(name, dir_fd=dir_fd(k, dirfd), follow_symlinks=follow)
+
+
+def _pack_stat(k: Any, addr: int, layout: str, st: os.stat_result) -> int:
+    values = {
+        "st_dev": st.st_dev, "st_ino": st.st_ino, "__st_ino": st.st_ino, "st_mode": st.st_mode,
+        "st_nlink": st.st_nlink, "st_uid": st.st_uid, "st_gid": st.st_gid,
+        "st_rdev": st.st_rdev, "st_size": st.st_size, "st_blksize": st.st_blksize,
+        "st_blocks": st.st_blocks,
+    }
+    for field, ns in (("st_atime", st.st_atime_ns), ("st_mtime", st.st_mtime_ns),
+                      ("st_ctime", st.st_ctime_ns)):
+        values[field], values[field + "_nsec"] = divmod(ns, 1_000_000_000)
+    if st.st_size > k.abi.structs[layout].fields[0].size * 0 + _max_field(k, layout, "st_size"):
+        raise fail(errno.EOVERFLOW)
+    write_struct(k, addr, layout, values)
+    return 0
+
+
+def _max_field(k: Any, layout: str, field: str) -> int:
+    f = next(f for f in k.abi.structs[layout].fields if f.name == field)
+    return (1 << (8 * f.size - (1 if f.code.islower() else 0))) - 1
+
+
+def _stat_family(name: str, layout: str, kind: str) -> None:
+    """Register one stat-family syscall: kind is 'path', 'lpath', 'fd' or 'at'."""
+    args = {"path": ("str", "ptr"), "lpath": ("str", "ptr"), "fd": ("fd", "ptr"),
+            "at": ("dirfd", "str", "ptr", "flags")}[kind]
+
+    def handler(k: Any, *a: int) -> int:
+        if kind == "fd":
+            st = os.stat(a[0])
+        elif kind == "at":
+            st = _stat_at(k, a[0], a[1], a[3])
+        else:
+            st = os.stat(guest_path(k, a[0]), follow_symlinks=kind == "path")
+        return _pack_stat(k, a[-1] if kind != "at" else a[2], layout, st)
+
+    handler.__name__ = handler.__qualname__ = name
+    handler.__doc__ = f"{name}: struct {layout}"
+    syscall(name, *args)(handler)
+
+
+for _name, _layout, _kind in (
+        ("stat", "stat", "path"), ("lstat", "stat", "lpath"), ("fstat", "stat", "fd"),
+        ("newfstatat", "stat", "at"), ("stat64", "stat64", "path"),
+        ("lstat64", "stat64", "lpath"), ("fstat64", "stat64", "fd"),
+        ("fstatat64", "stat64", "at")):
+    _stat_family(_name, _layout, _kind)
+
+
+@syscall("statx", "dirfd", "str", "flags", "uint", "ptr")
+def statx(k: Any, dirfd: int, path: int, flags: int, mask: int, buf: int) -> int:
+    """int statx(int dirfd, const char *pathname, int flags, unsigned int mask,
+    struct statx *statxbuf);"""
+    st = _stat_at(k, dirfd, path, flags)
+    values = {
+        "stx_mask": 0x7FF, "stx_blksize": st.st_blksize, "stx_nlink": st.st_nlink,
+        "stx_uid": st.st_uid, "stx_gid": st.st_gid, "stx_mode": st.st_mode,
+        "stx_ino": st.st_ino, "stx_size": st.st_size, "stx_blocks": st.st_blocks,
+        "stx_rdev_major": os.major(st.st_rdev), "stx_rdev_minor": os.minor(st.st_rdev),
+        "stx_dev_major": os.major(st.st_dev), "stx_dev_minor": os.minor(st.st_dev),
+    }
+    for field, ns in (("stx_atime", st.st_atime_ns), ("stx_mtime", st.st_mtime_ns),
+                      ("stx_ctime", st.st_ctime_ns)):
+        values[field + "_sec"], values[field + "_nsec"] = divmod(ns, 1_000_000_000)
+    write_struct(k, buf, "statx", values)
+    return 0
+
+
+# -- directories -----------------------------------------------------------------------------
+_DIRENT_HEAD = struct.Struct("<QqHB")
+
+
+@syscall("getdents64", "fd", "ptr", "uint")
+def getdents64(k: Any, fd: int, dirp: int, count: int) -> int:
+    """ssize_t getdents64(int fd, void *dirp, size_t count);"""
+    raw = hostlib.getdents64(fd, count)
+    if k.abi.byteorder == "little":
+        k.space.write(dirp, raw)
+        return len(raw)
+    layout = k.abi.structs["linux_dirent64"]
+    out = bytearray(raw)
+    pos = 0
+    while pos < len(raw):
+        ino, off, reclen, dtype = _DIRENT_HEAD.unpack_from(raw, pos)
+        head = layout.pack(d_ino=ino, d_off=off, d_reclen=reclen, d_type=dtype)
+        out[pos:pos + _DIRENT_HEAD.size] = head[:_DIRENT_HEAD.size]
+        pos += reclen
+    k.space.write(dirp, bytes(out))
+    return len(out)
+
+
+@syscall("getcwd", "ptr", "size")
+def getcwd(k: Any, buf: int, size: int) -> int:
+    """int getcwd(char *buf, size_t size);  (the syscall returns the length)"""
+    cwd = os.getcwdb() + b"\0"
+    if len(cwd) > size:
+        raise fail(errno.ERANGE)
+    k.space.write(buf, cwd)
+    return len(cwd)
+
+
+@syscall("chdir", "str")
+def chdir(k: Any, path: int) -> int:
+    """int chdir(const char *path);"""
+    os.chdir(guest_path(k, path))
+    return 0
+
+
+@syscall("fchdir", "fd")
+def fchdir(k: Any, fd: int) -> int:
+    """int fchdir(int fd);"""
+    os.fchdir(fd)
+    return 0
+
+
+@syscall("mkdirat", "dirfd", "str", "mode")
+def mkdirat(k: Any, dirfd: int, path: int, mode: int) -> int:
+    """int mkdirat(int dirfd, const char *pathname, mode_t mode);"""
+    os.mkdir(guest_path(k, path), mode, dir_fd=dir_fd(k, dirfd))
+    return 0
+
+
+@syscall("mkdir", "str", "mode")
+def mkdir(k: Any, path: int, mode: int) -> int:
+    """int mkdir(const char *pathname, mode_t mode);"""
+    os.mkdir(guest_path(k, path), mode)
+    return 0
+
+
+@syscall("unlinkat", "dirfd", "str", "flags")
+def unlinkat(k: Any, dirfd: int, path: int, flags: int) -> int:
+    """int unlinkat(int dirfd, const char *pathname, int flags);"""
+    name, where = guest_path(k, path), dir_fd(k, dirfd)
+    if at_flag(k, flags, "AT_REMOVEDIR"):
+        os.rmdir(name, dir_fd=where)
+    else:
+        os.unlink(name, dir_fd=where)
+    return 0
+
+
+@syscall("unlink", "str")
+def unlink(k: Any, path: int) -> int:
+    """int unlink(const char *pathname);"""
+    os.unlink(guest_path(k, path))
+    return 0
+
+
+@syscall("rmdir", "str")
+def rmdir(k: Any, path: int) -> int:
+    """int rmdir(const char *pathname);"""
+    os.rmdir(guest_path(k, path))
+    return 0
+
+
+@syscall("renameat2", "dirfd", "str", "dirfd", "str", "uint")
+def renameat2(k: Any, olddir: int, old: int, newdir: int, new: int, flags: int) -> int:
+    """int renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath,
+    unsigned int flags);"""
+    hostlib.renameat2(dir_fd(k, olddir), guest_path(k, old), dir_fd(k, newdir),
+                      guest_path(k, new), flags)
+    return 0
+
+
+@syscall("renameat", "dirfd", "str", "dirfd", "str")
+def renameat(k: Any, olddir: int, old: int, newdir: int, new: int) -> int:
+    """int renameat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath);"""
+    os.rename(guest_path(k, old), guest_path(k, new), src_dir_fd=dir_fd(k, olddir),
+              dst_dir_fd=dir_fd(k, newdir))
+    return 0
+
+
+@syscall("rename", "str", "str")
+def rename(k: Any, old: int, new: int) -> int:
+    """int rename(const char *oldpath, const char *newpath);"""
+    os.rename(guest_path(k, old), guest_path(k, new))
+    return 0
+
+
+# -- links and access ------------------------------------------------------------------------
+def _readlink(k: Any, dirfd: int | None, path: int, buf: int, size: int) -> int:
+    if size <= 0:
+        raise fail(errno.EINVAL)
+    raw = k.space.read_cstr(path)
+    target = k.paths.link_target(raw)
+    if target is None:
+        target = os.readlink(k.paths.host(raw) if raw else raw, dir_fd=dirfd)
+    target = target[:size]
+    k.space.write(buf, target)
+    return len(target)
+
+
+@syscall("readlinkat", "dirfd", "str", "ptr", "int")
+def readlinkat(k: Any, dirfd: int, path: int, buf: int, size: int) -> int:
+    """ssize_t readlinkat(int dirfd, const char *pathname, char *buf, size_t bufsiz);"""
+    return _readlink(k, dir_fd(k, dirfd), path, buf, size)
+
+
+@syscall("readlink", "str", "ptr", "int")
+def readlink(k: Any, path: int, buf: int, size: int) -> int:
+    """ssize_t readlink(const char *pathname, char *buf, size_t bufsiz);"""
+    return _readlink(k, None, path, buf, size)
+
+
+@syscall("faccessat2", "dirfd", "str", "int", "flags")
+def faccessat2(k: Any, dirfd: int, path: int, mode: int, flags: int) -> int:
+    """int faccessat2(int dirfd, const char *pathname, int mode, int flags);"""
+    hostlib.faccessat(dir_fd(k, dirfd), guest_path(k, path), mode, flags)
+    return 0
+
+
+@syscall("faccessat", "dirfd", "str", "int")
+def faccessat(k: Any, dirfd: int, path: int, mode: int) -> int:
+    """int faccessat(int dirfd, const char *pathname, int mode);  (the syscall has no flags)"""
+    hostlib.faccessat(dir_fd(k, dirfd), guest_path(k, path), mode, 0)
+    return 0
+
+
+@syscall("access", "str", "int")
+def access(k: Any, path: int, mode: int) -> int:
+    """int access(const char *pathname, int mode);"""
+    hostlib.faccessat(None, guest_path(k, path), mode, 0)
+    return 0
+
+
+# -- sizes and modes -------------------------------------------------------------------------
+@syscall("ftruncate", "fd", "off")
+def ftruncate(k: Any, fd: int, length: int) -> int:
+    """int ftruncate(int fd, off_t length);"""
+    os.ftruncate(fd, length)
+    return 0
+
+
+@syscall("ftruncate64", "fd", "loff")
+def ftruncate64(k: Any, fd: int, length: int) -> int:
+    """int ftruncate64(int fd, loff_t length);"""
+    os.ftruncate(fd, length)
+    return 0
+
+
+@syscall("truncate", "str", "off")
+def truncate(k: Any, path: int, length: int) -> int:
+    """int truncate(const char *path, off_t length);"""
+    os.truncate(guest_path(k, path), length)
+    return 0
+
+
+@syscall("truncate64", "str", "loff")
+def truncate64(k: Any, path: int, length: int) -> int:
+    """int truncate64(const char *path, loff_t length);"""
+    os.truncate(guest_path(k, path), length)
+    return 0
+
+
+@syscall("umask", "mode")
+def umask(k: Any, mask: int) -> int:
+    """mode_t umask(mode_t mask);"""
+    return os.umask(mask & 0o777)

@@ -1,0 +1,288 @@
+"""File-descriptor I/O: read/write families, seeking, duplication, pipes, fcntl, ioctl.
+
+Guest descriptors are host descriptors (as in qemu-user), so fork and exec keep them naturally.
+Data moves between files and guest memory through memoryviews over the guest's pages: no copies.
+"""
+from __future__ import annotations
+
+import errno
+import fcntl as host_fcntl
+import functools
+import os
+import struct
+import termios
+from typing import Any
+
+from ..flags import FlagTable
+from ..registry import syscall
+from .common import fail, inheritable, read_struct, write_struct, write_word
+
+_IOV_MAX = 1024
+
+
+@syscall("read", "fd", "ptr", "size")
+def read(k: Any, fd: int, buf: int, count: int) -> int:
+    """ssize_t read(int fd, void *buf, size_t count);"""
+    if count == 0:
+        return len(os.read(fd, 0))
+    return os.readv(fd, k.space.views(buf, count, write=True, partial=True))
+
+
+@syscall("write", "fd", "ptr", "size")
+def write(k: Any, fd: int, buf: int, count: int) -> int:
+    """ssize_t write(int fd, const void *buf, size_t count);"""
+    if count == 0:
+        return os.write(fd, b"")
+    return os.writev(fd, k.space.views(buf, count, write=False, partial=True))
+
+
+@syscall("pread64", "fd", "ptr", "size", "loff")
+def pread64(k: Any, fd: int, buf: int, count: int, offset: int) -> int:
+    """ssize_t pread64(int fd, void *buf, size_t count, loff_t offset);"""
+    if count == 0:
+        return len(os.pread(fd, 0, offset))
+    return os.preadv(fd, k.space.views(buf, count, write=True, partial=True), offset)
+
+
+@syscall("pwrite64", "fd", "ptr", "size", "loff")
+def pwrite64(k: Any, fd: int, buf: int, count: int, offset: int) -> int:
+    """ssize_t pwrite64(int fd, const void *buf, size_t count, loff_t offset);"""
+    if count == 0:
+        return os.pwrite(fd, b"", offset)
+    return os.pwritev(fd, k.space.views(buf, count, write=False, partial=True), offset)
+
+
+def _iovecs(k: Any, iov: int, iovcnt: int, write: bool) -> list[memoryview]:
+    if iovcnt < 0 or iovcnt > _IOV_MAX:
+        raise fail(errno.EINVAL)
+    layout = k.abi.structs["iovec"]
+    raw = k.space.read(iov, layout.size * iovcnt)
+    views: list[memoryview] = []
+    for i in range(iovcnt):
+        entry = layout.unpack(raw[i * layout.size:(i + 1) * layout.size])
+        if entry["iov_len"]:
+            views += k.space.views(entry["iov_base"], entry["iov_len"], write=write)
+    return views
+
+
+@syscall("readv", "fd", "ptr", "int")
+def readv(k: Any, fd: int, iov: int, iovcnt: int) -> int:
+    """ssize_t readv(int fd, const struct iovec *iov, int iovcnt);"""
+    views = _iovecs(k, iov, iovcnt, write=True)
+    return os.readv(fd, views) if views else len(os.read(fd, 0))
+
+
+@syscall("writev", "fd", "ptr", "int")
+def writev(k: Any, fd: int, iov: int, iovcnt: int) -> int:
+    """ssize_t writev(int fd, const struct iovec *iov, int iovcnt);"""
+    views = _iovecs(k, iov, iovcnt, write=False)
+    return os.writev(fd, views) if views else os.write(fd, b"")
+
+
+@syscall("lseek", "fd", "off", "int")
+def lseek(k: Any, fd: int, offset: int, whence: int) -> int:
+    """off_t lseek(int fd, off_t offset, int whence);"""
+    result = os.lseek(fd, offset, whence)
+    if result > k.abi.word_mask >> 1:
+        raise fail(errno.EOVERFLOW)
+    return result
+
+
+@syscall("_llseek", "fd", "ulong", "ulong", "ptr", "int")
+def llseek(k: Any, fd: int, high: int, low: int, result: int, whence: int) -> int:
+    """int _llseek(unsigned int fd, unsigned long offset_high, unsigned long offset_low,
+    loff_t *result, unsigned int whence);"""
+    offset = (high << 32) | low
+    if offset >> 63:
+        offset -= 1 << 64
+    write_word(k, result, os.lseek(fd, offset, whence), 8)
+    return 0
+
+
+@syscall("close", "fd")
+def close(k: Any, fd: int) -> int:
+    """int close(int fd);"""
+    os.close(fd)
+    return 0
+
+
+@syscall("dup", "fd")
+def dup(k: Any, fd: int) -> int:
+    """int dup(int oldfd);"""
+    return inheritable(os.dup(fd), cloexec=False)
+
+
+@syscall("dup2", "fd", "fd")
+def dup2(k: Any, old: int, new: int) -> int:
+    """int dup2(int oldfd, int newfd);"""
+    if old == new:
+        os.fstat(old)
+        return new
+    return os.dup2(old, new, inheritable=True)
+
+
+@syscall("dup3", "fd", "fd", "oflags")
+def dup3(k: Any, old: int, new: int, flags: int) -> int:
+    """int dup3(int oldfd, int newfd, int flags);"""
+    cloexec = k.abi.const["O_CLOEXEC"]
+    if old == new or flags & ~cloexec:
+        raise fail(errno.EINVAL)
+    return os.dup2(old, new, inheritable=not flags & cloexec)
+
+
+@syscall("pipe2", "ptr", "oflags")
+def pipe2(k: Any, fds: int, flags: int) -> int:
+    """int pipe2(int pipefd[2], int flags);"""
+    r, w = os.pipe2(k.abi.open_flags.to_host(flags))
+    k.space.write(fds, struct.pack(_int_pair(k), r, w))
+    return 0
+
+
+@syscall("pipe", "ptr")
+def pipe(k: Any, fds: int) -> int | tuple[int, int]:
+    """int pipe(int pipefd[2]);  (MIPS o32 returns the two fds in v0/v1 instead)"""
+    r, w = os.pipe2(0)
+    if k.abi.spec.ret2_reg:
+        return (r, w)
+    k.space.write(fds, struct.pack(_int_pair(k), r, w))
+    return 0
+
+
+def _int_pair(k: Any) -> str:
+    return ("<" if k.abi.byteorder == "little" else ">") + "ii"
+
+
+@syscall("fcntl", "fd", "int", "ulong", also=("fcntl64",))
+def fcntl(k: Any, fd: int, cmd: int, arg: int) -> int:
+    """int fcntl(int fd, int cmd, ... /* arg */ );"""
+    c = k.abi.const
+    if cmd in (c["F_DUPFD"], c["F_DUPFD_CLOEXEC"]):
+        new = host_fcntl.fcntl(fd, host_fcntl.F_DUPFD, arg)
+        return inheritable(new, cloexec=cmd == c["F_DUPFD_CLOEXEC"])
+    if cmd == c["F_GETFD"]:
+        return host_fcntl.fcntl(fd, host_fcntl.F_GETFD)
+    if cmd == c["F_SETFD"]:
+        return host_fcntl.fcntl(fd, host_fcntl.F_SETFD, arg & host_fcntl.FD_CLOEXEC)
+    if cmd == c["F_GETFL"]:
+        return k.abi.open_flags.to_guest(host_fcntl.fcntl(fd, host_fcntl.F_GETFL), 3)
+    if cmd == c["F_SETFL"]:
+        return host_fcntl.fcntl(fd, host_fcntl.F_SETFL, k.abi.open_flags.to_host(arg))
+    raise fail(errno.EINVAL)
+
+
+@syscall("ioctl", "fd", "uint", "ulong")
+def ioctl(k: Any, fd: int, request: int, arg: int) -> int:
+    """int ioctl(int fd, unsigned long request, ...);"""
+    handler = _ioctl_table(k.abi).get(request)
+    if handler is None:
+        os.fstat(fd)
+        raise fail(errno.ENOTTY)
+    return handler(k, fd, arg)
+
+
+def _tcgets(k: Any, fd: int, arg: int) -> int:
+    iflag, oflag, cflag, lflag, _ispeed, _ospeed, cc = termios.tcgetattr(fd)
+    guest_cc = [0] * k.abi.structs["termios"].fields[-1].count
+    for name in _CC_NAMES:
+        gi, hi = k.abi.const.get(name), getattr(termios, name, None)
+        if gi is not None and hi is not None and gi < len(guest_cc):
+            value = cc[hi]
+            guest_cc[gi] = value[0] if isinstance(value, bytes) else value
+    write_struct(k, arg, "termios", c_iflag=iflag, c_oflag=oflag, c_cflag=cflag,
+                 c_lflag=_lflags(k).to_guest(lflag), c_line=0, c_cc=guest_cc)
+    return 0
+
+
+def _tcsets(k: Any, fd: int, arg: int, when: int) -> int:
+    t = read_struct(k, arg, "termios")
+    old = termios.tcgetattr(fd)
+    cc = list(old[6])
+    for name in _CC_NAMES:
+        gi, hi = k.abi.const.get(name), getattr(termios, name, None)
+        if gi is not None and hi is not None and gi < len(t["c_cc"]):
+            cc[hi] = bytes([t["c_cc"][gi]]) if isinstance(cc[hi], bytes) else t["c_cc"][gi]
+    new = [t["c_iflag"], t["c_oflag"], t["c_cflag"], _lflags(k).to_host(t["c_lflag"]),
+           old[4], old[5], cc]
+    termios.tcsetattr(fd, when, new)
+    return 0
+
+
+@functools.cache
+def _lflag_table(abi: Any) -> FlagTable:
+    return FlagTable.by_name(abi.const, vars(termios), _LFLAG_NAMES)
+
+
+def _lflags(k: Any) -> FlagTable:
+    return _lflag_table(k.abi)
+
+
+@functools.cache
+def _ioctl_table(abi: Any) -> dict[int, Any]:
+    return {abi.const[name]: fn for name, fn in _IOCTLS.items() if name in abi.const}
+
+
+def _winsize(k: Any, fd: int, arg: int) -> int:
+    raw = host_fcntl.ioctl(fd, termios.TIOCGWINSZ, bytes(8))
+    row, col, xp, yp = struct.unpack("HHHH", raw)
+    write_struct(k, arg, "winsize", ws_row=row, ws_col=col, ws_xpixel=xp, ws_ypixel=yp)
+    return 0
+
+
+def _set_winsize(k: Any, fd: int, arg: int) -> int:
+    w = read_struct(k, arg, "winsize")
+    host_fcntl.ioctl(fd, termios.TIOCSWINSZ,
+                     struct.pack("HHHH", w["ws_row"], w["ws_col"], w["ws_xpixel"], w["ws_ypixel"]))
+    return 0
+
+
+def _int_ioctl(host_request: int, out: bool):
+    def run(k: Any, fd: int, arg: int) -> int:
+        if out:
+            raw = host_fcntl.ioctl(fd, host_request, bytes(4))
+            write_word(k, arg, struct.unpack("i", raw)[0], 4)
+            return 0
+        value = int.from_bytes(k.space.read(arg, 4), k.abi.byteorder, signed=True)
+        host_fcntl.ioctl(fd, host_request, struct.pack("i", value))
+        return 0
+    return run
+
+
+def _no_arg(host_request: int):
+    def run(k: Any, fd: int, arg: int) -> int:
+        host_fcntl.ioctl(fd, host_request)
+        return 0
+    return run
+
+
+_CC_NAMES = ("VINTR", "VQUIT", "VERASE", "VKILL", "VEOF", "VTIME", "VMIN", "VSWTC", "VSTART",
+             "VSTOP", "VSUSP", "VEOL", "VREPRINT", "VDISCARD", "VWERASE", "VLNEXT", "VEOL2")
+_LFLAG_NAMES = ("ISIG", "ICANON", "XCASE", "ECHO", "ECHOE", "ECHOK", "ECHONL", "NOFLSH", "TOSTOP",
+                "ECHOCTL", "ECHOPRT", "ECHOKE", "FLUSHO", "PENDIN", "IEXTEN", "EXTPROC")
+_IOCTLS = {
+    "TCGETS": _tcgets,
+    "TCSETS": lambda k, fd, arg: _tcsets(k, fd, arg, termios.TCSANOW),
+    "TCSETSW": lambda k, fd, arg: _tcsets(k, fd, arg, termios.TCSADRAIN),
+    "TCSETSF": lambda k, fd, arg: _tcsets(k, fd, arg, termios.TCSAFLUSH),
+    "TIOCGWINSZ": _winsize,
+    "TIOCSWINSZ": _set_winsize,
+    "FIONREAD": _int_ioctl(termios.FIONREAD, out=True),
+    "TIOCGPGRP": _int_ioctl(termios.TIOCGPGRP, out=True),
+    "TIOCSPGRP": _int_ioctl(termios.TIOCSPGRP, out=False),
+    "FIONBIO": _int_ioctl(termios.FIONBIO, out=False),
+    "FIOCLEX": _no_arg(termios.FIOCLEX),
+    "FIONCLEX": _no_arg(termios.FIONCLEX),
+}
+
+
+@syscall("fsync", "fd")
+def fsync(k: Any, fd: int) -> int:
+    """int fsync(int fd);"""
+    os.fsync(fd)
+    return 0
+
+
+@syscall("fdatasync", "fd")
+def fdatasync(k: Any, fd: int) -> int:
+    """int fdatasync(int fd);"""
+    os.fdatasync(fd)
+    return 0

@@ -1,0 +1,104 @@
+"""Struct declarations of the Linux syscall ABIs, written once (see ``structs.py`` for the types).
+
+Sources: include/uapi/linux/{stat,time_types,utsname,uio,resource,sysinfo,termios}.h,
+include/uapi/asm-generic/{stat,termbits}.h, arch/arm/include/uapi/asm/{stat,signal}.h,
+arch/mips/include/uapi/asm/{stat,signal,termbits}.h. ``tests/test_layouts.py`` checks every
+declaration against the cross compilers' view of those headers.
+"""
+from __future__ import annotations
+
+Decl = list[tuple[str, str]]
+
+
+def _statx_timestamp(prefix: str) -> Decl:
+    return [(f"{prefix}_sec", "i64"), (f"{prefix}_nsec", "u32"), (f"{prefix}_res", "i32")]
+
+
+def common(word_size: int) -> dict[str, Decl]:
+    """Structs whose definition is the same C on every ABI (sizes still follow the word)."""
+    return {
+        "timespec": [("tv_sec", "long"), ("tv_nsec", "long")],
+        "timespec64": [("tv_sec", "i64"), ("tv_nsec", "i64")],
+        "timeval": [("tv_sec", "long"), ("tv_usec", "long")],
+        "timezone": [("tz_minuteswest", "i32"), ("tz_dsttime", "i32")],
+        "utsname": [(n, "char[65]") for n in
+                    ("sysname", "nodename", "release", "version", "machine", "domainname")],
+        "iovec": [("iov_base", "ptr"), ("iov_len", "ulong")],
+        "rlimit": [("rlim_cur", "ulong"), ("rlim_max", "ulong")],
+        "rlimit64": [("rlim_cur", "u64"), ("rlim_max", "u64")],
+        "winsize": [("ws_row", "u16"), ("ws_col", "u16"), ("ws_xpixel", "u16"),
+                    ("ws_ypixel", "u16")],
+        "sysinfo": [("uptime", "long"), ("loads", "ulong[3]"), ("totalram", "ulong"),
+                    ("freeram", "ulong"), ("sharedram", "ulong"), ("bufferram", "ulong"),
+                    ("totalswap", "ulong"), ("freeswap", "ulong"), ("procs", "u16"),
+                    ("pad", "u16"), ("totalhigh", "ulong"), ("freehigh", "ulong"),
+                    ("mem_unit", "u32")] + ([("_f", "pad[8]")] if word_size == 4 else []),
+        "statx": [("stx_mask", "u32"), ("stx_blksize", "u32"), ("stx_attributes", "u64"),
+                  ("stx_nlink", "u32"), ("stx_uid", "u32"), ("stx_gid", "u32"),
+                  ("stx_mode", "u16"), ("__spare0", "u16"), ("stx_ino", "u64"),
+                  ("stx_size", "u64"), ("stx_blocks", "u64"), ("stx_attributes_mask", "u64"),
+                  *_statx_timestamp("stx_atime"), *_statx_timestamp("stx_btime"),
+                  *_statx_timestamp("stx_ctime"), *_statx_timestamp("stx_mtime"),
+                  ("stx_rdev_major", "u32"), ("stx_rdev_minor", "u32"),
+                  ("stx_dev_major", "u32"), ("stx_dev_minor", "u32"), ("stx_mnt_id", "u64"),
+                  ("stx_dio_mem_align", "u32"), ("stx_dio_offset_align", "u32"),
+                  ("__spare3", "u64[12]")],
+        "linux_dirent64": [("d_ino", "u64"), ("d_off", "i64"), ("d_reclen", "u16"),
+                           ("d_type", "u8")],
+        "tms": [("tms_utime", "long"), ("tms_stime", "long"), ("tms_cutime", "long"),
+                ("tms_cstime", "long")],
+        "robust_list_head": [("list", "ptr"), ("futex_offset", "long"),
+                             ("list_op_pending", "ptr")],
+    }
+
+
+_STAT_TIMES = [("st_atime", "ulong"), ("st_atime_nsec", "ulong"), ("st_mtime", "ulong"),
+               ("st_mtime_nsec", "ulong"), ("st_ctime", "ulong"), ("st_ctime_nsec", "ulong")]
+
+# termios as TCGETS sees it (struct termios, not termios2): NCCS is 19, or 23 on MIPS.
+_TERMIOS_HEAD = [("c_iflag", "u32"), ("c_oflag", "u32"), ("c_cflag", "u32"),
+                 ("c_lflag", "u32"), ("c_line", "u8")]
+
+ARM_EABI: dict[str, Decl] = {
+    "stat64": [("st_dev", "u64"), ("__pad0", "pad[4]"), ("__st_ino", "ulong"),
+               ("st_mode", "u32"), ("st_nlink", "u32"), ("st_uid", "ulong"), ("st_gid", "ulong"),
+               ("st_rdev", "u64"), ("__pad3", "pad[4]"), ("st_size", "i64"),
+               ("st_blksize", "ulong"), ("st_blocks", "u64"), *_STAT_TIMES, ("st_ino", "u64")],
+    "stat": [("st_dev", "ulong"), ("st_ino", "ulong"), ("st_mode", "u16"), ("st_nlink", "u16"),
+             ("st_uid", "u16"), ("st_gid", "u16"), ("st_rdev", "ulong"), ("st_size", "ulong"),
+             ("st_blksize", "ulong"), ("st_blocks", "ulong"), *_STAT_TIMES,
+             ("__unused4", "ulong"), ("__unused5", "ulong")],
+    "sigaction": [("sa_handler", "ptr"), ("sa_flags", "ulong"), ("sa_restorer", "ptr"),
+                  ("sa_mask", "u32[2]")],
+    "termios": _TERMIOS_HEAD + [("c_cc", "u8[19]")],
+    "stack_t": [("ss_sp", "ptr"), ("ss_flags", "i32"), ("ss_size", "ulong")],
+}
+
+AARCH64: dict[str, Decl] = {
+    "stat": [("st_dev", "ulong"), ("st_ino", "ulong"), ("st_mode", "u32"), ("st_nlink", "u32"),
+             ("st_uid", "u32"), ("st_gid", "u32"), ("st_rdev", "ulong"), ("__pad1", "ulong"),
+             ("st_size", "long"), ("st_blksize", "i32"), ("__pad2", "i32"), ("st_blocks", "long"),
+             *_STAT_TIMES, ("__unused4", "u32"), ("__unused5", "u32")],
+    "sigaction": [("sa_handler", "ptr"), ("sa_flags", "ulong"), ("sa_restorer", "ptr"),
+                  ("sa_mask", "u32[2]")],
+    "termios": _TERMIOS_HEAD + [("c_cc", "u8[19]")],
+    "stack_t": [("ss_sp", "ptr"), ("ss_flags", "i32"), ("ss_size", "ulong")],
+}
+
+MIPS_O32: dict[str, Decl] = {
+    "stat64": [("st_dev", "ulong"), ("st_pad0", "ulong[3]"), ("st_ino", "u64"),
+               ("st_mode", "u32"), ("st_nlink", "u32"), ("st_uid", "u32"), ("st_gid", "u32"),
+               ("st_rdev", "ulong"), ("st_pad1", "ulong[3]"), ("st_size", "i64"),
+               ("st_atime", "long"), ("st_atime_nsec", "ulong"), ("st_mtime", "long"),
+               ("st_mtime_nsec", "ulong"), ("st_ctime", "long"), ("st_ctime_nsec", "ulong"),
+               ("st_blksize", "ulong"), ("st_pad2", "ulong"), ("st_blocks", "i64")],
+    "stat": [("st_dev", "u32"), ("st_pad1", "long[3]"), ("st_ino", "ulong"), ("st_mode", "u32"),
+             ("st_nlink", "u32"), ("st_uid", "i32"), ("st_gid", "i32"), ("st_rdev", "u32"),
+             ("st_pad2", "long[2]"), ("st_size", "long"), ("st_pad3", "long"),
+             ("st_atime", "long"), ("st_atime_nsec", "long"), ("st_mtime", "long"),
+             ("st_mtime_nsec", "long"), ("st_ctime", "long"), ("st_ctime_nsec", "long"),
+             ("st_blksize", "long"), ("st_blocks", "long"), ("st_pad4", "long[14]")],
+    "sigaction": [("sa_flags", "u32"), ("sa_handler", "ptr"), ("sa_mask", "u32[4]")],
+    "termios": _TERMIOS_HEAD + [("c_cc", "u8[23]")],
+    "stack_t": [("ss_sp", "ptr"), ("ss_size", "ulong"), ("ss_flags", "i32")],
+}

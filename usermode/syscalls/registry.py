@@ -1,0 +1,52 @@
+"""Syscall handlers registered by name, with their argument types.
+
+A handler is a small function named after the syscall whose docstring is the C prototype. It takes
+the emulated kernel and its decoded arguments and returns an int, or raises ``OSError`` with a
+*host* errno (the ABI layer renumbers it for the guest). Registration is explicit::
+
+    @syscall("close", "fd")
+    def close(k, fd): ...
+
+Argument types decide decoding (sign, width, 64-bit register pairs) and -strace formatting.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+# type -> (decoding kind, strace format)
+#   kinds: i32 (C int), u32, sword (signed long), word (unsigned long / pointer),
+#          pair (a 64-bit value: one register on 64-bit ABIs, a register pair on 32-bit ones)
+ARG_TYPES: dict[str, tuple[str, str]] = {
+    "int": ("i32", "d"), "uint": ("u32", "d"), "fd": ("i32", "fd"), "dirfd": ("i32", "dirfd"),
+    "long": ("sword", "d"), "ulong": ("word", "d"), "size": ("word", "d"),
+    "ssize": ("sword", "d"), "ptr": ("word", "x"), "str": ("word", "str"),
+    "mode": ("u32", "o"), "flags": ("u32", "x"), "oflags": ("u32", "oflags"),
+    "off": ("sword", "d"), "loff": ("pair", "d"), "u64": ("pair", "d"), "sig": ("i32", "d"),
+}
+
+
+@dataclass(frozen=True)
+class Handler:
+    name: str
+    fn: Callable[..., int]
+    args: tuple[str, ...]
+
+
+HANDLERS: dict[str, Handler] = {}
+
+
+def syscall(name: str, *args: str, also: tuple[str, ...] = ()) -> Callable:
+    """Register the decorated function for syscall ``name`` (and the names in ``also``)."""
+    for arg in args:
+        if arg not in ARG_TYPES:
+            raise TypeError(f"{name}: unknown argument type {arg!r}")
+
+    def register(fn: Callable[..., int]) -> Callable[..., int]:
+        for each in (name, *also):
+            if each in HANDLERS:
+                raise ValueError(f"syscall {each} registered twice")
+            HANDLERS[each] = Handler(each, fn, args)
+        return fn
+
+    return register
