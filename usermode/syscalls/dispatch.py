@@ -98,7 +98,7 @@ class Dispatcher:
         if entry is None:
             self._finish(self._unimplemented(nr))
             return
-        args = words[1:]
+        args = list(words[1:])
         if entry.slots > self._nregs:
             args += self._stack_args(entry.slots - self._nregs)
         values = entry.decode(args)

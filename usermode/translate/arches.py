@@ -66,6 +66,8 @@ class CpuSpec:
     mode_flag: tuple[str, int] | None = None  # (register, bit) that pc bit 0 stands for (Thumb)
     fpu_enable: tuple[tuple[str, int], ...] = ()  # registers to OR at reset so hard-float runs
     kuser_helpers: bool = False  # map the ARM kernel user helpers page
+    # e_flags checks: (mask, accepted values of flags & mask, what is refused otherwise)
+    elf_flag_checks: tuple[tuple[int, tuple[int, ...], str], ...] = ()
 
     @property
     def word_size(self) -> int:
@@ -103,6 +105,7 @@ ARM = CpuSpec(
         CpuModel("max", "ARM_MAX", _ARM_A15),
     ),
     platform="v7l", uname_machine="armv7l", kuser_helpers=True,
+    elf_flag_checks=((0xFF000000, (0x04000000, 0x05000000), "ARM OABI or pre-EABI4 binaries"),),
     mode_flag=("cpsr", 1 << 5),
     fpu_enable=(("c1_c0_2", 0xF << 20), ("fpexc", 0x40000000)),  # CPACR cp10/cp11, FPEXC.EN
 )
@@ -122,6 +125,10 @@ AARCH64 = CpuSpec(
     fpu_enable=(("cpacr_el1", 0x3 << 20),),  # CPACR_EL1.FPEN
 )
 
+# EF_MIPS_ABI2 (n32) must be clear; EF_MIPS_ABI must be none or o32 (not o64, EABI32/64).
+_MIPS_FLAG_CHECKS = ((0x20, (0,), "MIPS n32 binaries"),
+                     (0xF000, (0, 0x1000), "MIPS o64 and EABI binaries"))
+
 _MIPS_MODELS = (
     CpuModel("24Kf", "MIPS32_24KF"),
     CpuModel("74Kf", "MIPS32_74KF"),
@@ -137,6 +144,7 @@ MIPS = CpuSpec(
     trap_signals={18: "SIGTRAP", 20: "SIGILL", 19: "SIGILL", 21: "SIGFPE", 22: "SIGFPE",
                   23: "SIGFPE", 12: "SIGBUS", 13: "SIGBUS"},
     fpu_enable=(("cp0_status", 1 << 29),),  # Status.CU1
+    elf_flag_checks=_MIPS_FLAG_CHECKS,
     models=_MIPS_MODELS, platform=None, uname_machine="mips",
 )
 
@@ -145,7 +153,7 @@ MIPSEL = CpuSpec(
     elf_machine=EM_MIPS, elf_class=32, byteorder="little",
     pc="pc", sp="sp", link="ra", tls="cp0_userlocal", syscall_intno=17,
     trap_signals=MIPS.trap_signals, models=_MIPS_MODELS, platform=None, uname_machine="mips",
-    fpu_enable=MIPS.fpu_enable,
+    fpu_enable=MIPS.fpu_enable, elf_flag_checks=_MIPS_FLAG_CHECKS,
 )
 
 ARCHES: dict[str, CpuSpec] = {spec.name: spec for spec in (ARM, AARCH64, MIPS, MIPSEL)}

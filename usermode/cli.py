@@ -1,0 +1,207 @@
+"""Command line: ``pyemu-ARCH [options] program [args...]``, qemu-user's form and options.
+
+Options stop at the program name; everything after it belongs to the guest. Each option has an
+environment variable (``PYEMU_*``; ``QEMU_LD_PREFIX`` is accepted for ``-L``).
+"""
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from typing import Callable, NoReturn
+
+from . import __version__
+from .errors import PyemuError, UsageError
+
+ARCH_NAMES = ("arm", "aarch64", "mips", "mipsel")
+
+
+@dataclass(frozen=True)
+class Option:
+    flag: str
+    env: str | None
+    arg: str | None           # metavar, or None for a switch
+    help: str
+
+
+OPTIONS = (
+    Option("-h", None, None, "print this help and exit"),
+    Option("-L", "PYEMU_LD_PREFIX", "path", "guest path prefix (sysroot) for absolute paths"),
+    Option("-E", "PYEMU_SET_ENV", "var=value", "set guest environment variable(s), comma-separated"),
+    Option("-U", "PYEMU_UNSET_ENV", "var", "remove guest environment variable(s), comma-separated"),
+    Option("-0", "PYEMU_ARGV0", "argv0", "use argv0 as the guest's argv[0]"),
+    Option("-s", "PYEMU_STACK_SIZE", "size", "guest stack size in bytes (suffixes k, M, G)"),
+    Option("-cpu", "PYEMU_CPU", "model", "CPU model ('-cpu help' lists them)"),
+    Option("-seed", "PYEMU_RAND_SEED", "n", "seed for AT_RANDOM and getrandom (deterministic)"),
+    Option("-strace", "PYEMU_STRACE", None, "log every syscall on stderr"),
+    Option("-version", None, None, "print the version and exit"),
+)
+_BY_FLAG = {o.flag: o for o in OPTIONS}
+_ALIASES = {"-help": "-h", "--help": "-h", "--version": "-version"}
+_ENV_ALIASES = {"PYEMU_LD_PREFIX": ("QEMU_LD_PREFIX",)}
+
+
+def usage(command: str) -> str:
+    lines = [f"usage: {command} [options] program [arguments...]",
+             "Run a Linux program built for another CPU (user-mode emulation).", "",
+             "Options and their environment variables:"]
+    for o in OPTIONS:
+        left = f"{o.flag} {o.arg}" if o.arg else o.flag
+        env = f"  [{o.env}]" if o.env else ""
+        lines.append(f"  {left:<18} {o.help}{env}")
+    lines.append("  PYEMU_LOG=1        report unimplemented syscalls on stderr")
+    return "\n".join(lines)
+
+
+def parse(args: list[str], environ: dict[str, str]) -> tuple[dict[str, str], list[str]]:
+    """(option values by flag, program and its arguments). Environment first, then flags."""
+    values: dict[str, str] = {}
+    for o in OPTIONS:
+        for name in (o.env, *_ENV_ALIASES.get(o.env or "", ())):
+            if name and environ.get(name):
+                values.setdefault(o.flag, environ[name])
+    i = 0
+    while i < len(args) and args[i].startswith("-") and args[i] != "-":
+        flag = args[i]
+        if flag == "--":
+            i += 1
+            break
+        flag = _ALIASES.get(flag, flag)
+        if flag.startswith("--") and flag[1:] in _BY_FLAG:
+            flag = flag[1:]
+        option = _BY_FLAG.get(flag)
+        if option is None:
+            raise UsageError(f"unknown option '{args[i]}' (see -h)")
+        if option.arg is None:
+            values[flag] = "1"
+            i += 1
+            continue
+        if i + 1 >= len(args):
+            raise UsageError(f"option '{flag}' needs an argument ({option.arg})")
+        if flag in ("-E", "-U") and flag in values:   # these accumulate
+            values[flag] += "," + args[i + 1]
+        else:
+            values[flag] = args[i + 1]
+        i += 2
+    return values, args[i:]
+
+
+def parse_size(text: str) -> int:
+    units = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
+    scale = units.get(text[-1:].lower(), 1)
+    digits = text[:-1] if scale != 1 else text
+    try:
+        value = int(digits, 0) * scale
+    except ValueError:
+        raise UsageError(f"bad size '{text}'") from None
+    if value <= 0:
+        raise UsageError(f"bad size '{text}'")
+    return value
+
+
+def initial_environment() -> list[bytes]:
+    """The environment this process was started with, before Python touched it (PEP 538
+    locale coercion adds LC_CTYPE); /proc/self/environ keeps the original."""
+    try:
+        with open("/proc/self/environ", "rb") as f:
+            return [e for e in f.read().split(b"\0") if e]
+    except OSError:
+        return [k + b"=" + v for k, v in os.environb.items()]
+
+
+def guest_environment(values: dict[str, str]) -> list[bytes]:
+    env = initial_environment()
+    for name in filter(None, values.get("-U", "").split(",")):
+        key = os.fsencode(name) + b"="
+        env = [e for e in env if not e.startswith(key)]
+    for item in filter(None, values.get("-E", "").split(",")):
+        if "=" not in item:
+            raise UsageError(f"-E needs var=value, got '{item}'")
+        key = os.fsencode(item.split("=", 1)[0]) + b"="
+        env = [e for e in env if not e.startswith(key)] + [os.fsencode(item)]
+    return env
+
+
+def build_config(arch: str | None, args: list[str], environ: dict[str, str]):
+    from .emulator import RunConfig
+
+    values, rest = parse(args, environ)
+    if "-h" in values:
+        print(usage(_command(arch)))
+        raise SystemExit(0)
+    if "-version" in values:
+        print(f"pyemu {__version__} (user-mode emulator on Unicorn)")
+        raise SystemExit(0)
+    if values.get("-cpu") == "help":
+        print(_cpu_list(arch))
+        raise SystemExit(0)
+    if not rest:
+        raise UsageError(f"no program given (usage: {_command(arch)} [options] program [args])")
+    program = rest[0]
+    argv0 = values.get("-0", program)
+    seed = values.get("-seed")
+    try:
+        seed_value = int(seed, 0) if seed is not None else None
+    except ValueError:
+        raise UsageError(f"bad -seed '{seed}'") from None
+    return RunConfig(
+        program=program, argv=[os.fsencode(argv0)] + [os.fsencode(a) for a in rest[1:]],
+        env=guest_environment(values), arch=arch, sysroot=values.get("-L"),
+        stack_size=parse_size(values["-s"]) if "-s" in values else 8 << 20,
+        seed=seed_value, strace="-strace" in values,
+        log_unimplemented=bool(environ.get("PYEMU_LOG")), cpu_model=values.get("-cpu"))
+
+
+def _command(arch: str | None) -> str:
+    return f"pyemu-{arch}" if arch else "pyemu"
+
+
+def _cpu_list(arch: str | None) -> str:
+    from .translate.arches import ARCHES
+
+    lines = []
+    for name in (arch,) if arch else ARCH_NAMES:
+        spec = ARCHES[name]
+        lines.append(f"{name}: " + " ".join(m.name for m in spec.models)
+                     + f" (default {spec.default_model.name})")
+    return "\n".join(lines)
+
+
+def _fail(message: str, status: int = 1) -> NoReturn:
+    sys.stdout.flush()
+    sys.stderr.write(f"pyemu: {message}\n")
+    sys.stderr.flush()
+    raise SystemExit(status)
+
+
+def run_cli(arch: str | None, args: list[str] | None = None) -> int:
+    args = sys.argv[1:] if args is None else args
+    try:
+        config = build_config(arch, args, dict(os.environ))
+        from .emulator import run
+
+        return run(config)
+    except PyemuError as err:
+        _fail(str(err), err.exit_status)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as err:  # a bug in pyemu: one line, the traceback on request
+        if os.environ.get("PYEMU_DEBUG"):
+            raise
+        _fail(f"internal error: {type(err).__name__}: {err} (set PYEMU_DEBUG=1 for details)")
+
+
+def _entry(arch: str | None) -> Callable[[], NoReturn]:
+    def main() -> NoReturn:
+        raise SystemExit(run_cli(arch))
+    return main
+
+
+main = _entry(None)
+main_arm = _entry("arm")
+main_aarch64 = _entry("aarch64")
+main_mips = _entry("mips")
+main_mipsel = _entry("mipsel")
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,146 @@
+"""One emulated process from start to exit: load, build the stack, run, report how it ended."""
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+
+from .errors import GuestExit, LoaderError, UnsupportedBinary
+from .kernel.process import Kernel, Process
+from .kernel.signals import default_action, describe
+from .loader.elf import ElfFile, read_elf
+from .loader.image import load_image
+from .loader.stack import (AT_BASE, AT_CLKTCK, AT_EGID, AT_ENTRY, AT_EUID, AT_EXECFN, AT_FLAGS,
+                           AT_GID, AT_HWCAP, AT_HWCAP2, AT_PAGESZ, AT_PHDR, AT_PHENT, AT_PHNUM,
+                           AT_PLATFORM, AT_RANDOM, AT_SECURE, AT_UID, AuxRef, build_initial_stack)
+from .sysroot.paths import PathResolver
+from .translate.arches import ARCHES, CpuSpec, spec_for_elf
+from .translate.cpu import Cpu
+from .translate.memory import PAGE_SIZE, PROT_EXEC, PROT_READ, PROT_WRITE, AddressSpace
+
+DEFAULT_STACK_SIZE = 8 << 20
+
+
+@dataclass
+class RunConfig:
+    """Everything the command line (or the API) decides about one run."""
+
+    program: str
+    argv: list[bytes]                  # the guest's argv, argv[0] included
+    env: list[bytes]                   # the guest's environment, "NAME=value" entries
+    arch: str | None = None            # None: detect from the ELF header
+    sysroot: str | None = None
+    stack_size: int = DEFAULT_STACK_SIZE
+    seed: int | None = None
+    strace: bool = False
+    log_unimplemented: bool = False
+    cpu_model: str | None = None
+    stderr: object = field(default=sys.stderr)
+
+
+def select_cpu(elf: ElfFile, arch: str | None) -> CpuSpec:
+    """The CPU for this file (checked against the command's arch when there is one)."""
+    found = spec_for_elf(elf.machine, elf.elf_class, elf.byteorder)
+    kind = f"{elf.elf_class}-bit {elf.byteorder}-endian {elf.machine_name}"
+    if arch is not None and (found is None or found.name != arch):
+        hint = f" (try pyemu-{found.name})" if found else ""
+        raise UnsupportedBinary(f"{elf.path}: {kind} program, not {arch}{hint}")
+    if found is None:
+        raise UnsupportedBinary(f"{elf.path}: {kind} programs are not supported")
+    for mask, accepted, what in found.elf_flag_checks:
+        if elf.flags & mask not in accepted:
+            raise UnsupportedBinary(f"{elf.path}: {what} are not supported")
+    return found
+
+
+class Emulation:
+    """A loaded guest process, ready to run."""
+
+    def __init__(self, config: RunConfig):
+        from .syscalls.abi import ABI_FOR_ARCH, Abi
+        from .syscalls.dispatch import Dispatcher
+        from .syscalls.strace import Tracer
+
+        self.config = config
+        elf = read_elf(config.program)
+        self.spec = select_cpu(elf, config.arch)
+        if elf.interp is not None:
+            raise UnsupportedBinary(f"{elf.path}: dynamically linked programs (interpreter "
+                                    f"{elf.interp}) are not supported yet")
+        model = self.spec.model(config.cpu_model)
+        if model is None:
+            raise UnsupportedBinary(f"unknown CPU model '{config.cpu_model}' for {self.spec.name}")
+        self.abi = Abi(ABI_FOR_ARCH[self.spec.name], self.spec.byteorder)
+        layout = self.abi.spec.layout
+        self.space = AddressSpace(layout.limit, layout.mmap_base)
+        self.cpu = Cpu(self.spec, self.space, model)
+        image = load_image(self.space, elf, layout.dyn_base)
+        process = Process(self.space, os.path.abspath(elf.path), config.argv, config.env,
+                          brk_start=image.end, brk=image.end)
+        self.kernel = Kernel(process=process, abi=self.abi, cpu=self.cpu,
+                             paths=PathResolver(config.sysroot, elf.path, process.ids.pid),
+                             seed=config.seed, log=None)
+        self.entry = image.entry
+        self.sp = self._build_stack(elf, image, process, model.hwcap, model.hwcap2)
+        tracer = Tracer(config.stderr, strace=config.strace,
+                        log_unimplemented=config.log_unimplemented)
+        self.cpu.on_syscall = Dispatcher(self.kernel, self.cpu, tracer)
+
+    def _build_stack(self, elf: ElfFile, image, process: Process, hwcap: int,
+                     hwcap2: int) -> int:
+        layout = self.abi.spec.layout
+        size = max(self.config.stack_size, 16 * PAGE_SIZE) & ~(PAGE_SIZE - 1)
+        prot = PROT_READ | PROT_WRITE | (PROT_EXEC if elf.executable_stack else 0)
+        self.space.map(layout.stack_top - size, size, prot, name="[stack]")
+        ids = process.ids
+        auxv = [(AT_HWCAP, hwcap), (AT_PAGESZ, PAGE_SIZE), (AT_CLKTCK, 100),
+                (AT_PHDR, image.phdr), (AT_PHENT, elf.phentsize),
+                (AT_PHNUM, len(elf.segments)), (AT_BASE, 0), (AT_FLAGS, 0),
+                (AT_ENTRY, image.entry), (AT_UID, ids.uid), (AT_EUID, ids.euid),
+                (AT_GID, ids.gid), (AT_EGID, ids.egid), (AT_SECURE, 0),
+                (AT_RANDOM, AuxRef.RANDOM), (AT_HWCAP2, hwcap2), (AT_EXECFN, AuxRef.EXECFN)]
+        platform = self.spec.platform
+        if platform is not None:
+            auxv.append((AT_PLATFORM, AuxRef.PLATFORM))
+        stack = build_initial_stack(
+            layout.stack_top, self.config.argv, self.config.env, auxv,
+            execfn=os.fsencode(self.config.program),
+            platform=platform.encode() if platform else None,
+            random=self.kernel.random_bytes(16), word_size=self.spec.word_size,
+            byteorder=self.spec.byteorder)
+        if len(stack.data) > size // 2:
+            raise LoaderError("argument list and environment are too large for the stack")
+        self.space.write(stack.sp, stack.data)
+        process.auxv = stack.auxv
+        return stack.sp
+
+    def run(self) -> int:
+        """Run to the end; the process's exit status (128+N for a death by signal N)."""
+        self.cpu.write(self.spec.sp, self.sp)
+        start: int | None = self.entry
+        try:
+            while True:
+                fault = self.cpu.run(start)
+                start = None
+                if fault is not None:
+                    number = self.abi.signals.get(fault.signal, self.abi.signals["SIGSEGV"])
+                    raise GuestExit(128 + number, signal=number,
+                                    core=default_action(fault.signal) == "core")
+        except GuestExit as done:
+            if done.signal is not None:
+                self._report_signal(done.signal, done.core)
+            return done.status
+
+    def _report_signal(self, number: int, core: bool) -> None:
+        if core:
+            name = self.abi.signal_names.get(number, f"SIG{number}")
+            self.config.stderr.write(f"pyemu: uncaught target signal {number} "
+                                     f"({describe(name)}) - core dumped\n")
+            self.config.stderr.flush()
+
+
+def run(config: RunConfig) -> int:
+    return Emulation(config).run()
+
+
+__all__ = ["ARCHES", "RunConfig", "Emulation", "run", "select_cpu"]
