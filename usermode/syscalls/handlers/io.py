@@ -177,7 +177,10 @@ def ioctl(k: Any, fd: int, request: int, arg: int) -> int:
     if handler is None:
         os.fstat(fd)
         raise fail(errno.ENOTTY)
-    return handler(k, fd, arg)
+    try:
+        return handler(k, fd, arg)
+    except termios.error as err:  # not an OSError subclass
+        raise fail(err.args[0]) from None
 
 
 def _tcgets(k: Any, fd: int, arg: int) -> int:
