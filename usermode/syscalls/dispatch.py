@@ -112,7 +112,7 @@ class Dispatcher:
         except GuestFault:
             result = -self.abi.errno["EFAULT"]
         if trace:
-            self.tracer.result(self.kernel, result)
+            self.tracer.result(self.kernel, result, entry.handler.ret)
         self._finish(result)
 
     def _stack_args(self, count: int) -> list[int]:

@@ -31,12 +31,13 @@ class Handler:
     name: str
     fn: Callable[..., int]
     args: tuple[str, ...]
+    ret: str = "d"          # strace format of the result: "d" decimal, "x" hex (addresses)
 
 
 HANDLERS: dict[str, Handler] = {}
 
 
-def syscall(name: str, *args: str, also: tuple[str, ...] = ()) -> Callable:
+def syscall(name: str, *args: str, also: tuple[str, ...] = (), ret: str = "d") -> Callable:
     """Register the decorated function for syscall ``name`` (and the names in ``also``)."""
     for arg in args:
         if arg not in ARG_TYPES:
@@ -46,7 +47,7 @@ def syscall(name: str, *args: str, also: tuple[str, ...] = ()) -> Callable:
         for each in (name, *also):
             if each in HANDLERS:
                 raise ValueError(f"syscall {each} registered twice")
-            HANDLERS[each] = Handler(each, fn, args)
+            HANDLERS[each] = Handler(each, fn, args, ret)
         return fn
 
     return register

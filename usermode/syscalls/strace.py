@@ -25,7 +25,7 @@ class Tracer:
         self.stream.write(f"{k.process.ids.pid} {name}({args})")
         self.stream.flush()
 
-    def result(self, k: Any, result: int | tuple[int, int]) -> None:
+    def result(self, k: Any, result: int | tuple[int, int], fmt: str = "d") -> None:
         if isinstance(result, tuple):
             result = result[0]
         if -MAX_ERRNO <= result < 0:
@@ -33,7 +33,7 @@ class Tracer:
             name = _errno_name(k, err)
             self.stream.write(f" = -1 errno={err} ({name})\n")
         else:
-            self.stream.write(f" = {result if result < 4096 else hex(result)}\n")
+            self.stream.write(f" = {hex(result) if fmt == 'x' else result}\n")
         self.stream.flush()
 
     def unimplemented(self, k: Any, name: str, nr: int) -> None:

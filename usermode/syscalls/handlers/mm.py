@@ -15,7 +15,7 @@ from ..registry import syscall
 from .common import fail
 
 
-@syscall("brk", "ptr")
+@syscall("brk", "ptr", ret="x")
 def brk(k: Any, addr: int) -> int:
     """int brk(void *addr);  (the syscall returns the new break, or the old one on failure)"""
     proc = k.process
@@ -70,13 +70,13 @@ def _fd_name(fd: int) -> str:
         return ""
 
 
-@syscall("mmap2", "ptr", "size", "int", "int", "fd", "ulong")
+@syscall("mmap2", "ptr", "size", "int", "int", "fd", "ulong", ret="x")
 def mmap2(k: Any, addr: int, length: int, prot: int, flags: int, fd: int, pgoff: int) -> int:
     """void *mmap2(void *addr, size_t length, int prot, int flags, int fd, off_t pgoffset);"""
     return _mmap(k, addr, length, prot, flags, fd, pgoff << k.abi.spec.mmap2_shift)
 
 
-@syscall("mmap", "ptr", "size", "int", "int", "fd", "ulong")
+@syscall("mmap", "ptr", "size", "int", "int", "fd", "ulong", ret="x")
 def mmap(k: Any, addr: int, length: int, prot: int, flags: int, fd: int, offset: int) -> int:
     """void *mmap(void *addr, size_t length, int prot, int flags, int fd, off_t offset);"""
     return _mmap(k, addr, length, prot, flags, fd, offset)
@@ -101,7 +101,7 @@ def mprotect(k: Any, addr: int, length: int, prot: int) -> int:
     return 0
 
 
-@syscall("mremap", "ptr", "size", "size", "int", "ptr")
+@syscall("mremap", "ptr", "size", "size", "int", "ptr", ret="x")
 def mremap(k: Any, old: int, old_size: int, new_size: int, flags: int, new_addr: int) -> int:
     """void *mremap(void *old_address, size_t old_size, size_t new_size, int flags, ...);"""
     c = k.abi.const
@@ -152,8 +152,6 @@ def madvise(k: Any, addr: int, length: int, advice: int) -> int:
 @syscall("mlock", "ptr", "size")
 def mlock(k: Any, addr: int, length: int) -> int:
     """int mlock(const void *addr, size_t len);  (guest memory is never swapped by pyemu)"""
-    return 0 if k.space.is_mapped(addr & ~(PAGE_SIZE - 1), max(length, 1)) else -_enomem()
-
-
-def _enomem() -> int:
-    raise fail(errno.ENOMEM)
+    if not k.space.is_mapped(addr & ~(PAGE_SIZE - 1), max(length, 1)):
+        raise fail(errno.ENOMEM)
+    return 0

@@ -144,7 +144,7 @@ def set_tls(k: Any, value: int) -> int:
     return 0
 
 
-@syscall("uname", "ptr", also=("newuname",))
+@syscall("uname", "ptr")
 def uname(k: Any, buf: int) -> int:
     """int uname(struct utsname *buf);"""
     host = os.uname()

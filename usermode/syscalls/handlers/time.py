@@ -24,7 +24,8 @@ def _put_timespec(k: Any, addr: int, layout: str, ns: int) -> None:
     write_struct(k, addr, layout, tv_sec=sec, tv_nsec=nsec)
 
 
-def _clock_calls(suffix: str, layout: str) -> None:
+def _clock_calls(names: tuple[str, str, str], layout: str) -> None:
+    """clock_gettime, clock_getres and clock_nanosleep under the given names."""
     def clock_gettime(k: Any, clock: int, tp: int) -> int:
         """int clock_gettime(clockid_t clockid, struct timespec *tp);"""
         _put_timespec(k, tp, layout, _clock_ns(k, clock))
@@ -49,10 +50,9 @@ def _clock_calls(suffix: str, layout: str) -> None:
         _sleep(ns)
         return 0
 
-    for fn in (clock_gettime, clock_getres, clock_nanosleep):
-        name = fn.__name__ + suffix
-        args = ("int", "ptr") if fn is not clock_nanosleep else ("int", "int", "ptr", "ptr")
-        syscall(name, *args)(fn)
+    syscall(names[0], "int", "ptr")(clock_gettime)
+    syscall(names[1], "int", "ptr")(clock_getres)
+    syscall(names[2], "int", "int", "ptr", "ptr")(clock_nanosleep)
 
 
 def _read_timespec(k: Any, addr: int, layout: str) -> int:
@@ -67,8 +67,8 @@ def _sleep(ns: int) -> None:
         host_time.sleep(ns / _NS)
 
 
-_clock_calls("", "timespec")
-_clock_calls("_time64", "timespec64")
+_clock_calls(("clock_gettime", "clock_getres", "clock_nanosleep"), "timespec")
+_clock_calls(("clock_gettime64", "clock_getres_time64", "clock_nanosleep_time64"), "timespec64")
 
 
 @syscall("nanosleep", "ptr", "ptr")
