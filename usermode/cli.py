@@ -34,6 +34,7 @@ OPTIONS = (
     Option("-cpu", "PYEMU_CPU", "model", "CPU model ('-cpu help' lists them)"),
     Option("-seed", "PYEMU_RAND_SEED", "n", "seed for AT_RANDOM and getrandom (deterministic)"),
     Option("-strace", "PYEMU_STRACE", None, "log every syscall on stderr"),
+    Option("-v", "PYEMU_VERBOSE", None, "say which arch and sysroot were chosen"),
     Option("-version", None, None, "print the version and exit"),
 )
 _BY_FLAG = {o.flag: o for o in OPTIONS}
@@ -148,7 +149,7 @@ def build_config(arch: str | None, args: list[str], environ: dict[str, str]):
         program=program, argv=[os.fsencode(argv0)] + [os.fsencode(a) for a in rest[1:]],
         env=guest_environment(values), arch=arch, sysroot=values.get("-L"),
         stack_size=parse_size(values["-s"]) if "-s" in values else 8 << 20,
-        seed=seed_value, strace="-strace" in values,
+        seed=seed_value, strace="-strace" in values, verbose="-v" in values,
         log_unimplemented=bool(environ.get("PYEMU_LOG")), cpu_model=values.get("-cpu"))
 
 

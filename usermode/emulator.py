@@ -5,14 +5,15 @@ import os
 import sys
 from dataclasses import dataclass, field
 
-from .errors import GuestExit, LoaderError, UnsupportedBinary
+from .errors import GuestExit, LoaderError, MissingFile, UnsupportedBinary
 from .kernel.process import Kernel, Process
 from .kernel.signals import default_action, describe
 from .loader.elf import ElfFile, read_elf
-from .loader.image import load_image
+from .loader.image import LoadedImage, load_image
 from .loader.stack import (AT_BASE, AT_CLKTCK, AT_EGID, AT_ENTRY, AT_EUID, AT_EXECFN, AT_FLAGS,
                            AT_GID, AT_HWCAP, AT_HWCAP2, AT_PAGESZ, AT_PHDR, AT_PHENT, AT_PHNUM,
                            AT_PLATFORM, AT_RANDOM, AT_SECURE, AT_UID, AuxRef, build_initial_stack)
+from .sysroot.discover import choose as choose_sysroot
 from .sysroot.paths import PathResolver
 from .translate.arches import ARCHES, CpuSpec, spec_for_elf
 from .translate.cpu import Cpu
@@ -35,6 +36,7 @@ class RunConfig:
     strace: bool = False
     log_unimplemented: bool = False
     cpu_model: str | None = None
+    verbose: bool = False
     stderr: object = field(default=sys.stderr)
 
 
@@ -64,30 +66,46 @@ class Emulation:
         self.config = config
         elf = read_elf(config.program)
         self.spec = select_cpu(elf, config.arch)
-        if elf.interp is not None:
-            raise UnsupportedBinary(f"{elf.path}: dynamically linked programs (interpreter "
-                                    f"{elf.interp}) are not supported yet")
         model = self.spec.model(config.cpu_model)
         if model is None:
-            raise UnsupportedBinary(f"unknown CPU model '{config.cpu_model}' for {self.spec.name}")
+            raise UnsupportedBinary(f"unknown CPU model '{config.cpu_model}' for {self.spec.name}"
+                                    " (see -cpu help)")
+        self.sysroot = choose_sysroot(self.spec.name, elf.interp, config.sysroot)
+        if config.verbose:
+            config.stderr.write(f"pyemu: {self.spec.name}, sysroot "
+                                f"{self.sysroot.prefix or '/'} ({self.sysroot.reason})\n")
         self.abi = Abi(ABI_FOR_ARCH[self.spec.name], self.spec.byteorder)
         layout = self.abi.spec.layout
         self.space = AddressSpace(layout.limit, layout.mmap_base)
         self.cpu = Cpu(self.spec, self.space, model)
         image = load_image(self.space, elf, layout.dyn_base)
+        interp = self._load_interpreter(elf) if elf.interp else None
         process = Process(self.space, os.path.abspath(elf.path), config.argv, config.env,
                           brk_start=image.end, brk=image.end)
-        self.kernel = Kernel(process=process, abi=self.abi, cpu=self.cpu,
-                             paths=PathResolver(config.sysroot, elf.path, process.ids.pid),
+        paths = PathResolver(self.sysroot.prefix, elf.path, process.ids.pid)
+        self.kernel = Kernel(process=process, abi=self.abi, cpu=self.cpu, paths=paths,
                              seed=config.seed, log=None)
-        self.entry = image.entry
-        self.sp = self._build_stack(elf, image, process, model.hwcap, model.hwcap2)
+        self.entry = interp.entry if interp else image.entry
+        self.sp = self._build_stack(elf, image, interp, process, model.hwcap, model.hwcap2)
         tracer = Tracer(config.stderr, strace=config.strace,
                         log_unimplemented=config.log_unimplemented)
         self.cpu.on_syscall = Dispatcher(self.kernel, self.cpu, tracer)
 
-    def _build_stack(self, elf: ElfFile, image, process: Process, hwcap: int,
-                     hwcap2: int) -> int:
+    def _load_interpreter(self, elf: ElfFile) -> LoadedImage:
+        """Map the program's dynamic loader (PT_INTERP), found through the sysroot."""
+        resolver = PathResolver(self.sysroot.prefix, elf.path, os.getpid())
+        host_path = os.fsdecode(resolver.host(os.fsencode(elf.interp)))
+        if not os.path.exists(host_path):
+            where = f" under {self.sysroot.prefix}" if self.sysroot.prefix else ""
+            raise MissingFile(f"{elf.path}: interpreter {elf.interp} not found{where} "
+                              "(give the guest's sysroot with -L)")
+        interp = read_elf(host_path)
+        if select_cpu(interp, self.spec.name) is not self.spec or interp.interp:
+            raise UnsupportedBinary(f"{host_path}: not a {self.spec.name} dynamic loader")
+        return load_image(self.space, interp, 0)
+
+    def _build_stack(self, elf: ElfFile, image: LoadedImage, interp: LoadedImage | None,
+                     process: Process, hwcap: int, hwcap2: int) -> int:
         layout = self.abi.spec.layout
         size = max(self.config.stack_size, 16 * PAGE_SIZE) & ~(PAGE_SIZE - 1)
         prot = PROT_READ | PROT_WRITE | (PROT_EXEC if elf.executable_stack else 0)
@@ -95,8 +113,8 @@ class Emulation:
         ids = process.ids
         auxv = [(AT_HWCAP, hwcap), (AT_PAGESZ, PAGE_SIZE), (AT_CLKTCK, 100),
                 (AT_PHDR, image.phdr), (AT_PHENT, elf.phentsize),
-                (AT_PHNUM, len(elf.segments)), (AT_BASE, 0), (AT_FLAGS, 0),
-                (AT_ENTRY, image.entry), (AT_UID, ids.uid), (AT_EUID, ids.euid),
+                (AT_PHNUM, len(elf.segments)), (AT_BASE, interp.bias if interp else 0),
+                (AT_FLAGS, 0), (AT_ENTRY, image.entry), (AT_UID, ids.uid), (AT_EUID, ids.euid),
                 (AT_GID, ids.gid), (AT_EGID, ids.egid), (AT_SECURE, 0),
                 (AT_RANDOM, AuxRef.RANDOM), (AT_HWCAP2, hwcap2), (AT_EXECFN, AuxRef.EXECFN)]
         platform = self.spec.platform

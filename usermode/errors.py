@@ -20,6 +20,12 @@ class UnsupportedBinary(LoaderError):
     """A valid ELF file this emulator (or this command) does not run."""
 
 
+class MissingFile(LoaderError):
+    """A file the program needs to start (its interpreter) is not there: like exec, status 127."""
+
+    exit_status = 127
+
+
 class MemoryError_(PyemuError):
     """A host-side memory operation on the guest address space failed."""
 

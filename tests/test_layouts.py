@@ -1,0 +1,253 @@
+"""Every struct layout pyemu declares matches the kernel's C definition, per ABI.
+
+For each ABI one C file is generated that includes the kernel's uapi headers (as installed for
+that cross compiler) and holds one ``_Static_assert`` per fact taken from pyemu's layouts: the
+struct's size, each named field's offset, and each field's width (``sizeof`` the member equals
+element size x count, so array lengths are checked too). The file is compiled with
+``-fsyntax-only``; each failed assertion is mapped back to the fact it states, and the value the
+compiler sees is measured and shown next to pyemu's.
+
+The cross compilers are a requirement: if one is missing the test fails (it is never skipped).
+A struct pyemu declares but ``C_TYPES`` below does not map also fails the test, so that no new
+declaration goes unchecked.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from usermode.syscalls.abi import ABI_FOR_ARCH, Abi
+
+# (pyemu arch, cross compiler, byte order)
+CASES = (
+    ("arm", "arm-linux-gnueabihf-gcc", "little"),
+    ("aarch64", "aarch64-linux-gnu-gcc", "little"),
+    ("mips", "mips-linux-gnu-gcc", "big"),
+    ("mipsel", "mipsel-linux-gnu-gcc", "little"),
+)
+
+HEADERS = ("linux/types.h", "linux/time_types.h", "linux/time.h", "linux/utsname.h",
+           "linux/uio.h", "linux/resource.h", "linux/sysinfo.h", "linux/stat.h", "linux/futex.h",
+           "linux/times.h", "asm/stat.h", "asm/termios.h", "asm/signal.h")
+
+# getdents64(2)'s record is not in uapi (the kernel's is in include/linux/dirent.h): declared
+# here from the man page, and only its head fields' offsets are checked.
+PRELUDE = """
+struct linux_dirent64 {
+\t__u64 d_ino;
+\t__s64 d_off;
+\tunsigned short d_reclen;
+\tunsigned char d_type;
+\tchar d_name[];
+};
+"""
+
+# ARM's uapi <asm/signal.h> has only the libc-compat struct sigaction (one-word sigset_t before
+# sa_flags: the layout of the old sigaction syscall). rt_sigaction takes the kernel's generic
+# struct sigaction (include/linux/signal_types.h, with sa_restorer, _NSIG 64), which uapi spells
+# in <asm-generic/signal.h>: include that under other names next to ARM's own header.
+ARM_PRELUDE = """
+#undef sa_handler
+#undef sa_sigaction
+#define sigset_t generic_sigset_t
+#define old_sigset_t generic_old_sigset_t
+#define sigaction generic_sigaction
+#define sigaltstack generic_sigaltstack
+#define stack_t generic_stack_t
+#include <asm-generic/signal.h>
+#undef sigset_t
+#undef old_sigset_t
+#undef sigaction
+#undef sigaltstack
+#undef stack_t
+"""
+
+
+@dataclass(frozen=True)
+class CType:
+    """How one pyemu struct is spelled in C."""
+
+    name: str                                            # the C type
+    members: dict[str, str] = field(default_factory=dict)  # pyemu field -> C member designator
+    check_size: bool = True
+
+
+_STATX_TIMES = {f"stx_{when}_{ours}": f"stx_{when}.{theirs}"
+                for when in ("atime", "btime", "ctime", "mtime")
+                for ours, theirs in (("sec", "tv_sec"), ("nsec", "tv_nsec"), ("res", "__reserved"))}
+
+_COMMON = {
+    # linux/time_types.h: (__kernel_old_time_t, long), what the non-time64 calls take.
+    "timespec": CType("struct __kernel_old_timespec"),
+    "timespec64": CType("struct __kernel_timespec"),
+    "timeval": CType("struct __kernel_old_timeval"),
+    "timezone": CType("struct timezone"),
+    "utsname": CType("struct new_utsname"),
+    "iovec": CType("struct iovec"),
+    "rlimit": CType("struct rlimit"),
+    "rlimit64": CType("struct rlimit64"),
+    "winsize": CType("struct winsize"),
+    "sysinfo": CType("struct sysinfo"),
+    "statx": CType("struct statx", _STATX_TIMES),
+    "linux_dirent64": CType("struct linux_dirent64", check_size=False),  # see PRELUDE
+    "tms": CType("struct tms"),
+    "robust_list_head": CType("struct robust_list_head"),
+    "stat": CType("struct stat"),
+    "termios": CType("struct termios"),
+    "stack_t": CType("stack_t"),
+}
+
+C_TYPES: dict[str, dict[str, CType]] = {
+    "arm_eabi": {**_COMMON, "stat64": CType("struct stat64"),
+                 "sigaction": CType("struct generic_sigaction")},   # see ARM_PRELUDE
+    "aarch64": {**_COMMON, "sigaction": CType("struct sigaction")},  # asm-generic/signal.h
+    "mips_o32": {**_COMMON, "stat64": CType("struct stat64"),
+                 "sigaction": CType("struct sigaction")},           # sa_flags first
+}
+
+EXTRA_PRELUDE = {"arm_eabi": ARM_PRELUDE}
+
+
+@dataclass(frozen=True)
+class Check:
+    kind: str       # "size", "offset" or "width"
+    label: str      # struct or struct.field, as pyemu names it
+    expr: str       # C constant expression
+    expected: int
+
+
+@dataclass
+class Outcome:
+    checks: list[Check]
+    failures: dict[str, list[str]]   # kind -> messages
+    setup_errors: list[str]          # compiler errors outside the assertions
+
+
+def make_abi(arch: str, byteorder: str) -> Abi:
+    return Abi(ABI_FOR_ARCH[arch], byteorder)
+
+
+def checks_for(abi: Abi) -> list[Check]:
+    """The facts pyemu's layouts state for this ABI, as C expressions."""
+    out: list[Check] = []
+    for name in sorted(set(abi.structs.names()) & set(C_TYPES[abi.name])):
+        ctype, layout = C_TYPES[abi.name][name], abi.structs[name]
+        if ctype.check_size:
+            out.append(Check("size", name, f"sizeof({ctype.name})", layout.size))
+        for f in layout.fields:
+            member = ctype.members.get(f.name, f.name)
+            label = f"{name}.{f.name}"
+            out.append(Check("offset", label, f"__builtin_offsetof({ctype.name}, {member})",
+                             f.offset))
+            out.append(Check("width", label, f"sizeof((({ctype.name} *)0)->{member})",
+                             f.size * f.count))
+    return out
+
+
+def prelude(abi_name: str) -> str:
+    includes = "".join(f"#include <{h}>\n" for h in HEADERS)
+    return includes + PRELUDE + EXTRA_PRELUDE.get(abi_name, "")
+
+
+@dataclass
+class Compiled:
+    first: int                       # line number of the first entry
+    diags: dict[int, list[str]]      # line -> "error: ..." / "warning: ..."
+    returncode: int
+    stderr: str
+
+
+def compile_lines(cc: str, head: str, lines: list[str]) -> Compiled:
+    """Compile head + one line per entry and collect the diagnostics by line."""
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "layouts.c"
+        src.write_text(head + "\n".join(lines) + "\n")
+        proc = subprocess.run([cc, "-fsyntax-only", str(src)], capture_output=True, text=True,
+                              timeout=120, env={**os.environ, "LC_ALL": "C"})
+    diags: dict[int, list[str]] = {}
+    for m in re.finditer(r"^.*?layouts\.c:(\d+):\d+: ((?:fatal error|error|warning): .*)$",
+                         proc.stderr, re.M):
+        diags.setdefault(int(m.group(1)), []).append(m.group(2))
+    return Compiled(head.count("\n") + 1, diags, proc.returncode, proc.stderr)
+
+
+def measure(cc: str, head: str, exprs: list[str]) -> list[str]:
+    """What the compiler computes for each expression ("?" if it cannot)."""
+    lines = [f"char (*probe_{i})[{e}] = 1;" for i, e in enumerate(exprs)]
+    out = compile_lines(cc, head, lines)
+    values = []
+    for i in range(len(exprs)):
+        found = re.search(r"char \(\*\)\[(\d+)\]", " ".join(out.diags.get(out.first + i, [])))
+        values.append(found.group(1) if found else "?")
+    return values
+
+
+@functools.cache
+def run_checks(arch: str, cc: str, byteorder: str) -> Outcome:
+    abi = make_abi(arch, byteorder)
+    checks, head = checks_for(abi), prelude(abi.name)
+    lines = [f'_Static_assert(({c.expr}) == {c.expected}, "{c.label} {c.kind}");' for c in checks]
+    out = compile_lines(cc, head, lines)
+    failed = [i for i in range(len(checks))
+              if any("error" in msg for msg in out.diags.get(out.first + i, ()))]
+    actual = measure(cc, head, [checks[i].expr for i in failed]) if failed else []
+    failures: dict[str, list[str]] = {}
+    for i, value in zip(failed, actual):
+        c, why = checks[i], "; ".join(out.diags[out.first + i])
+        failures.setdefault(c.kind, []).append(
+            f"{c.label} {c.kind}: pyemu {c.expected}, C {value} ({why})")
+    setup = [f"line {n}: {msg}" for n, msgs in sorted(out.diags.items()) if n < out.first
+             for msg in msgs if "error" in msg]
+    if out.returncode != 0 and not failed and not setup:
+        setup = [out.stderr.strip() or f"{cc} exited with status {out.returncode}"]
+    return Outcome(checks, failures, setup)
+
+
+def require(cc: str) -> None:
+    if shutil.which(cc) is None:
+        pytest.fail(f"cross compiler {cc} not on PATH: it is required to verify pyemu's struct "
+                    "layouts (install gcc-arm-linux-gnueabihf, gcc-aarch64-linux-gnu, "
+                    "gcc-mips-linux-gnu, gcc-mipsel-linux-gnu)")
+
+
+def assert_clean(outcome: Outcome, kinds: tuple[str, ...], cc: str) -> None:
+    assert not outcome.setup_errors, (
+        f"{cc}: the generated C file does not compile:\n" + "\n".join(outcome.setup_errors))
+    wrong = [msg for kind in kinds for msg in outcome.failures.get(kind, [])]
+    assert not wrong, (f"{cc}: {len(wrong)} of pyemu's layout facts disagree with the kernel "
+                       "headers (fix usermode/syscalls/layouts.py):\n" + "\n".join(wrong))
+
+
+IDS = [cc for _, cc, _ in CASES]
+
+
+@pytest.mark.parametrize("arch,cc,byteorder", CASES, ids=IDS)
+def test_every_declared_struct_is_mapped(arch: str, cc: str, byteorder: str) -> None:
+    abi = make_abi(arch, byteorder)
+    declared, mapped = set(abi.structs.names()), set(C_TYPES[abi.name])
+    assert not declared - mapped, (
+        f"{abi.name}: structs declared in layouts.py with no C type in tests/test_layouts.py "
+        f"C_TYPES (add them so they are checked): {sorted(declared - mapped)}")
+    assert not mapped - declared, (
+        f"{abi.name}: C_TYPES maps structs pyemu does not declare: {sorted(mapped - declared)}")
+
+
+@pytest.mark.parametrize("arch,cc,byteorder", CASES, ids=IDS)
+def test_sizes_and_offsets(arch: str, cc: str, byteorder: str) -> None:
+    require(cc)
+    assert_clean(run_checks(arch, cc, byteorder), ("size", "offset"), cc)
+
+
+@pytest.mark.parametrize("arch,cc,byteorder", CASES, ids=IDS)
+def test_field_widths_and_array_lengths(arch: str, cc: str, byteorder: str) -> None:
+    require(cc)
+    assert_clean(run_checks(arch, cc, byteorder), ("width",), cc)
