@@ -73,3 +73,28 @@ class Kernel:
         if self.rng is not None:
             return self.rng.randbytes(n)
         return os.urandom(n)
+
+
+class ProcView:
+    """The process as /proc shows it (``sysroot.procfs.ProcessView``), read live from the kernel."""
+
+    def __init__(self, k: Kernel):
+        proc = k.process
+        self._k = k
+        self.pid = proc.ids.pid
+        self.word_size = k.abi.word_size
+        self.byteorder = k.abi.byteorder
+        self.name = os.path.basename(proc.exe)[:15]
+        self.argv = proc.argv
+        self.envp = proc.envp
+        self.auxv = proc.auxv
+        self.cpuinfo = k.cpu.spec.cpuinfo(k.cpu.model, os.cpu_count() or 1)
+        stack = next((v for v in k.space.vmas() if v.name == "[stack]"), None)
+        self.stack_start = stack.end if stack else 0
+
+    def maps(self):
+        from ..sysroot.procfs import MapEntry
+
+        for vma in self._k.space.vmas():
+            yield MapEntry(vma.start, vma.end, vma.prot, vma.offset, vma.device, vma.inode,
+                           self._k.paths.guest_name(vma.name))

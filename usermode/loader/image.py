@@ -1,6 +1,7 @@
 """Mapping an ELF image into a guest address space, as Linux's binfmt_elf does."""
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from ..errors import LoaderError
@@ -45,13 +46,18 @@ def load_image(space: AddressSpace, elf: ElfFile, dyn_base: int) -> LoadedImage:
         bias = where - low
     elif not space.is_free(low, high - low):
         raise LoaderError(f"{elf.path}: image at {low:#x}-{high:#x} does not fit the address space")
+    try:
+        st = os.stat(elf.path)
+        meta = {"inode": st.st_ino, "device": st.st_dev}
+    except OSError:
+        meta = {}
     for seg in elf.loads:
-        _map_segment(space, elf, seg, bias)
+        _map_segment(space, elf, seg, bias, meta)
     return LoadedImage(elf, bias, elf.entry + bias, _phdr_address(elf) + bias, low + bias,
                        high + bias)
 
 
-def _map_segment(space: AddressSpace, elf: ElfFile, seg, bias: int) -> None:
+def _map_segment(space: AddressSpace, elf: ElfFile, seg, bias: int, meta: dict) -> None:
     start = page_floor(seg.vaddr + bias)
     end = page_ceil(seg.vaddr + seg.memsz + bias)
     if end <= start:
@@ -59,8 +65,8 @@ def _map_segment(space: AddressSpace, elf: ElfFile, seg, bias: int) -> None:
     lead = seg.vaddr + bias - start            # bytes of the file page before the segment
     contents = elf.data[seg.offset - lead: seg.offset + seg.filesz]
     try:
-        space.map(start, end - start, segment_prot(seg.flags), name=elf.path,
-                  offset=seg.offset - lead)
+        space.map(start, end - start, segment_prot(seg.flags), name=os.path.abspath(elf.path),
+                  offset=seg.offset - lead, **meta)
         space.write(start, contents, check=False)
     except GuestFault as fault:
         raise LoaderError(f"{elf.path}: segment at {fault.address:#x} is outside the address space") \

@@ -41,6 +41,7 @@ class CpuModel:
     engine_model: str  # name of the UC_CPU_* constant (without the prefix)
     hwcap: int = 0
     hwcap2: int = 0
+    cpuinfo: str = ""  # /proc/cpuinfo block for one processor ({n} is its number)
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,7 @@ class CpuSpec:
     kuser_helpers: bool = False  # map the ARM kernel user helpers page
     # e_flags checks: (mask, accepted values of flags & mask, what is refused otherwise)
     elf_flag_checks: tuple[tuple[int, tuple[int, ...], str], ...] = ()
+    cpuinfo_tail: str = ""   # /proc/cpuinfo lines after the per-processor blocks
 
     @property
     def word_size(self) -> int:
@@ -76,6 +78,11 @@ class CpuSpec:
     @property
     def default_model(self) -> CpuModel:
         return self.models[0]
+
+    def cpuinfo(self, model: CpuModel, ncpus: int) -> str:
+        """/proc/cpuinfo as Linux on this CPU prints it."""
+        blocks = "".join(model.cpuinfo.format(n=n) + "\n" for n in range(ncpus))
+        return blocks + self.cpuinfo_tail
 
     def model(self, name: str | None) -> CpuModel | None:
         """The model called ``name`` (case-insensitive), the default for None, else None."""
@@ -87,6 +94,21 @@ class CpuSpec:
         return None
 
 
+_ARM_CPUINFO = ("processor\t: {{n}}\nmodel name\t: ARMv7 Processor rev {rev} (v7l)\n"
+                "BogoMIPS\t: 48.00\nFeatures\t: {features}\nCPU implementer\t: 0x41\n"
+                "CPU architecture: 7\nCPU variant\t: {variant}\nCPU part\t: {part}\n"
+                "CPU revision\t: {rev}\n")
+_ARM_FEATURES = "half thumb fastmult vfp edsp neon vfpv3 tls vfpv4 idiva idivt vfpd32 lpae"
+_ARM64_CPUINFO = ("processor\t: {{n}}\nBogoMIPS\t: 50.00\n"
+                  "Features\t: fp asimd aes pmull sha1 sha2 crc32\n"
+                  "CPU implementer\t: 0x41\nCPU architecture: 8\nCPU variant\t: {variant}\n"
+                  "CPU part\t: {part}\nCPU revision\t: {rev}\n")
+_MIPS_CPUINFO = ("system type\t\t: pyemu MIPS\nmachine\t\t\t: Unknown\nprocessor\t\t: {{n}}\n"
+                 "cpu model\t\t: MIPS {name} V0.0  FPU V0.0\nBogoMIPS\t\t: 100.00\n"
+                 "wait instruction\t: yes\nmicrosecond timers\t: yes\ntlb_entries\t\t: 16\n"
+                 "isa\t\t\t: mips1 mips2 mips32r1 mips32r2\nASEs implemented\t: mips16\n"
+                 "shadow register sets\t: 1\n")
+
 _ARM_A15 = _bits(_ARM_HWCAP, "swp", "half", "thumb", "fast_mult", "vfp", "edsp", "neon", "vfpv3",
                  "tls", "vfpv4", "idiva", "idivt", "lpae")
 _ARM64_BASE = _bits(_ARM64_HWCAP, "fp", "asimd", "aes", "pmull", "sha1", "sha2", "crc32")
@@ -97,14 +119,22 @@ ARM = CpuSpec(
     pc="pc", sp="sp", link="lr", tls="c13_c0_3", syscall_intno=2,
     trap_signals={1: "SIGILL", 7: "SIGTRAP", 3: "SIGSEGV", 4: "SIGSEGV"},
     models=(
-        CpuModel("cortex-a15", "ARM_CORTEX_A15", _ARM_A15),
-        CpuModel("cortex-a7", "ARM_CORTEX_A7", _ARM_A15),
+        CpuModel("cortex-a15", "ARM_CORTEX_A15", _ARM_A15, cpuinfo=_ARM_CPUINFO.format(
+            rev=3, variant="0x2", part="0xc0f", features=_ARM_FEATURES)),
+        CpuModel("cortex-a7", "ARM_CORTEX_A7", _ARM_A15, cpuinfo=_ARM_CPUINFO.format(
+            rev=5, variant="0x0", part="0xc07", features=_ARM_FEATURES)),
         CpuModel("cortex-a9", "ARM_CORTEX_A9",
                  _bits(_ARM_HWCAP, "swp", "half", "thumb", "fast_mult", "vfp", "edsp", "neon",
-                       "vfpv3", "tls")),
-        CpuModel("max", "ARM_MAX", _ARM_A15),
+                       "vfpv3", "tls"),
+                 cpuinfo=_ARM_CPUINFO.format(rev=0, variant="0x2", part="0xc09",
+                                             features="half thumb fastmult vfp edsp neon vfpv3 "
+                                                      "tls vfpd32")),
+        CpuModel("max", "ARM_MAX", _ARM_A15, cpuinfo=_ARM_CPUINFO.format(
+            rev=3, variant="0x2", part="0xc0f", features=_ARM_FEATURES)),
     ),
     platform="v7l", uname_machine="armv7l", kuser_helpers=True,
+    cpuinfo_tail="Hardware\t: Generic DT based system\nRevision\t: 0000\n"
+                 "Serial\t\t: 0000000000000000\n",
     elf_flag_checks=((0xFF000000, (0x04000000, 0x05000000), "ARM OABI or pre-EABI4 binaries"),),
     mode_flag=("cpsr", 1 << 5),
     fpu_enable=(("c1_c0_2", 0xF << 20), ("fpexc", 0x40000000)),  # CPACR cp10/cp11, FPEXC.EN
@@ -116,10 +146,14 @@ AARCH64 = CpuSpec(
     pc="pc", sp="sp", link="x30", tls="tpidr_el0", syscall_intno=2,
     trap_signals={1: "SIGILL", 7: "SIGTRAP"},
     models=(
-        CpuModel("cortex-a72", "ARM64_A72", _ARM64_BASE),
-        CpuModel("cortex-a57", "ARM64_A57", _ARM64_BASE),
-        CpuModel("cortex-a53", "ARM64_A53", _ARM64_BASE),
-        CpuModel("max", "ARM64_MAX", _ARM64_BASE),
+        CpuModel("cortex-a72", "ARM64_A72", _ARM64_BASE,
+                 cpuinfo=_ARM64_CPUINFO.format(variant="0x0", part="0xd08", rev=3)),
+        CpuModel("cortex-a57", "ARM64_A57", _ARM64_BASE,
+                 cpuinfo=_ARM64_CPUINFO.format(variant="0x1", part="0xd07", rev=0)),
+        CpuModel("cortex-a53", "ARM64_A53", _ARM64_BASE,
+                 cpuinfo=_ARM64_CPUINFO.format(variant="0x0", part="0xd03", rev=4)),
+        CpuModel("max", "ARM64_MAX", _ARM64_BASE,
+                 cpuinfo=_ARM64_CPUINFO.format(variant="0x0", part="0xd08", rev=3)),
     ),
     platform="aarch64", uname_machine="aarch64",
     fpu_enable=(("cpacr_el1", 0x3 << 20),),  # CPACR_EL1.FPEN
@@ -130,10 +164,10 @@ _MIPS_FLAG_CHECKS = ((0x20, (0,), "MIPS n32 binaries"),
                      (0xF000, (0, 0x1000), "MIPS o64 and EABI binaries"))
 
 _MIPS_MODELS = (
-    CpuModel("24Kf", "MIPS32_24KF"),
-    CpuModel("74Kf", "MIPS32_74KF"),
-    CpuModel("34Kf", "MIPS32_34KF"),
-    CpuModel("P5600", "MIPS32_P5600"),
+    CpuModel("24Kf", "MIPS32_24KF", cpuinfo=_MIPS_CPUINFO.format(name="24Kf")),
+    CpuModel("74Kf", "MIPS32_74KF", cpuinfo=_MIPS_CPUINFO.format(name="74Kf")),
+    CpuModel("34Kf", "MIPS32_34KF", cpuinfo=_MIPS_CPUINFO.format(name="34Kf")),
+    CpuModel("P5600", "MIPS32_P5600", cpuinfo=_MIPS_CPUINFO.format(name="P5600")),
 )
 
 MIPS = CpuSpec(

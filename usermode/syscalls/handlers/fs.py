@@ -6,35 +6,51 @@ import os
 import struct
 from typing import Any
 
+from ...kernel.process import ProcView
+from ...sysroot import procfs
 from .. import hostlib
 from ..registry import syscall
 from .common import at_flag, dir_fd, fail, guest_path, inheritable, write_struct
 
 
 # -- open ------------------------------------------------------------------------------------
-def _open(k: Any, dirfd: int | None, path: bytes, flags: int, mode: int) -> int:
+def _open(k: Any, dirfd: int | None, path: int, flags: int, mode: int) -> int:
     host_flags = k.abi.open_flags.to_host(flags, passthrough=3)
-    fd = os.open(path, host_flags, mode, dir_fd=dirfd)
+    raw = k.space.read_cstr(path) if path else b""
+    kind = k.paths.proc_kind(raw)
+    if kind is not None:
+        return _open_emulated(k, kind, host_flags)
+    fd = os.open(guest_path(k, path), host_flags, mode, dir_fd=dirfd)
     return inheritable(fd, cloexec=bool(host_flags & os.O_CLOEXEC))
+
+
+def _open_emulated(k: Any, kind: str, host_flags: int) -> int:
+    """An emulated /proc file: its contents in a memfd (reads, seeks, fstat, mmap all work)."""
+    if host_flags & os.O_ACCMODE != os.O_RDONLY:
+        raise fail(errno.EACCES)
+    fd = os.memfd_create(f"proc-{kind}", os.MFD_CLOEXEC if host_flags & os.O_CLOEXEC else 0)
+    os.write(fd, procfs.render(kind, ProcView(k)))
+    os.lseek(fd, 0, os.SEEK_SET)
+    return fd
 
 
 @syscall("openat", "dirfd", "str", "oflags", "mode")
 def openat(k: Any, dirfd: int, path: int, flags: int, mode: int) -> int:
     """int openat(int dirfd, const char *pathname, int flags, mode_t mode);"""
-    return _open(k, dir_fd(k, dirfd), guest_path(k, path), flags, mode)
+    return _open(k, dir_fd(k, dirfd), path, flags, mode)
 
 
 @syscall("open", "str", "oflags", "mode")
 def open_(k: Any, path: int, flags: int, mode: int) -> int:
     """int open(const char *pathname, int flags, mode_t mode);"""
-    return _open(k, None, guest_path(k, path), flags, mode)
+    return _open(k, None, path, flags, mode)
 
 
 @syscall("creat", "str", "mode")
 def creat(k: Any, path: int, mode: int) -> int:
     """int creat(const char *pathname, mode_t mode);"""
-    return _open(k, None, guest_path(k, path), k.abi.const["O_CREAT"] | k.abi.const["O_WRONLY"]
-                 | k.abi.const["O_TRUNC"], mode)
+    c = k.abi.const
+    return _open(k, None, path, c["O_CREAT"] | c["O_WRONLY"] | c["O_TRUNC"], mode)
 
 
 # -- stat ------------------------------------------------------------------------------------
