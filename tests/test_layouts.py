@@ -100,6 +100,8 @@ _COMMON = {
     "statx": CType("struct statx", _STATX_TIMES),
     "linux_dirent64": CType("struct linux_dirent64", check_size=False),  # see PRELUDE
     "tms": CType("struct tms"),
+    "rusage": CType("struct rusage", {f"ru_{t}_{u}": f"ru_{t}.tv_{u}"
+                                      for t in ("utime", "stime") for u in ("sec", "usec")}),
     "robust_list_head": CType("struct robust_list_head"),
     "stat": CType("struct stat"),
     "termios": CType("struct termios"),

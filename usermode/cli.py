@@ -179,9 +179,13 @@ def run_cli(arch: str | None, args: list[str] | None = None) -> int:
     args = sys.argv[1:] if args is None else args
     try:
         config = build_config(arch, args, dict(os.environ))
-        from .emulator import run
+        from .emulator import Emulation, die_by_signal
 
-        return run(config)
+        emulation = Emulation(config)
+        status = emulation.run()
+        if emulation.death_signal is not None:
+            die_by_signal(emulation.death_signal)
+        return status
     except PyemuError as err:
         _fail(str(err), err.exit_status)
     except KeyboardInterrupt:

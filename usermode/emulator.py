@@ -84,12 +84,23 @@ class Emulation:
                           brk_start=image.end, brk=image.end)
         paths = PathResolver(self.sysroot.prefix, elf.path, process.ids.pid)
         self.kernel = Kernel(process=process, abi=self.abi, cpu=self.cpu, paths=paths,
-                             seed=config.seed, log=None)
+                             seed=config.seed, exec_options=self._exec_options())
         self.entry = interp.entry if interp else image.entry
         self.sp = self._build_stack(elf, image, interp, process, model.hwcap, model.hwcap2)
         tracer = Tracer(config.stderr, strace=config.strace,
                         log_unimplemented=config.log_unimplemented)
         self.cpu.on_syscall = Dispatcher(self.kernel, self.cpu, tracer)
+
+    def _exec_options(self) -> list[bytes]:
+        """Options a program started by execve keeps (the arch comes from its own header)."""
+        options: list[bytes] = []
+        if self.sysroot.prefix:
+            options += [b"-L", os.fsencode(self.sysroot.prefix)]
+        if self.config.strace:
+            options.append(b"-strace")
+        if self.config.stack_size != DEFAULT_STACK_SIZE:
+            options += [b"-s", str(self.config.stack_size).encode()]
+        return options
 
     def _load_interpreter(self, elf: ElfFile) -> LoadedImage:
         """Map the program's dynamic loader (PT_INTERP), found through the sysroot."""
@@ -132,6 +143,8 @@ class Emulation:
         process.auxv = stack.auxv
         return stack.sp
 
+    death_signal: int | None = None   # host signal number when the guest was killed by one
+
     def run(self) -> int:
         """Run to the end; the process's exit status (128+N for a death by signal N)."""
         self.cpu.write(self.spec.sp, self.sp)
@@ -147,6 +160,7 @@ class Emulation:
         except GuestExit as done:
             if done.signal is not None:
                 self._report_signal(done.signal, done.core)
+                self.death_signal = self.abi.signal_to_host(done.signal)
             return done.status
 
     def _report_signal(self, number: int, core: bool) -> None:
@@ -159,6 +173,23 @@ class Emulation:
 
 def run(config: RunConfig) -> int:
     return Emulation(config).run()
+
+
+def die_by_signal(host_signal: int) -> None:
+    """End this process by ``host_signal``, as qemu does, so a parent's wait() sees the signal.
+
+    No core file: a guest that dumps core must not leave a core of the emulator behind.
+    """
+    import resource
+    import signal
+
+    resource.setrlimit(resource.RLIMIT_CORE, (0, resource.getrlimit(resource.RLIMIT_CORE)[1]))
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if host_signal not in (signal.SIGKILL, signal.SIGSTOP):
+        signal.signal(host_signal, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, [host_signal])
+    os.kill(os.getpid(), host_signal)
 
 
 __all__ = ["ARCHES", "RunConfig", "Emulation", "run", "select_cpu"]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import random
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,14 +60,19 @@ class Kernel:
     """
 
     def __init__(self, *, process: Process, abi: Any, cpu: Any, paths: Any, seed: int | None,
-                 log: Any):
+                 exec_options: list[bytes] | None = None):
         self.process = process
         self.space = process.space
         self.abi = abi
         self.cpu = cpu
         self.paths = paths
-        self.log = log
         self.rng = random.Random(seed) if seed is not None else None
+        self.exec_options = exec_options or []   # pyemu options an execve'd program keeps
+
+    @staticmethod
+    def log_flush() -> None:
+        """Flush pyemu's own output before the process forks or is replaced."""
+        sys.stderr.flush()
 
     def random_bytes(self, n: int) -> bytes:
         """Entropy for AT_RANDOM and getrandom: deterministic with -seed, else the host's."""

@@ -47,6 +47,11 @@ def common(word_size: int) -> dict[str, Decl]:
                            ("d_type", "u8")],
         "tms": [("tms_utime", "long"), ("tms_stime", "long"), ("tms_cutime", "long"),
                 ("tms_cstime", "long")],
+        "rusage": [("ru_utime_sec", "long"), ("ru_utime_usec", "long"),
+                   ("ru_stime_sec", "long"), ("ru_stime_usec", "long"),
+                   *[(f"ru_{n}", "long") for n in (
+                       "maxrss", "ixrss", "idrss", "isrss", "minflt", "majflt", "nswap",
+                       "inblock", "oublock", "msgsnd", "msgrcv", "nsignals", "nvcsw", "nivcsw")]],
         "robust_list_head": [("list", "ptr"), ("futex_offset", "long"),
                              ("list_op_pending", "ptr")],
     }

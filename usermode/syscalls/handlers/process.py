@@ -1,0 +1,172 @@
+"""Processes: fork/vfork/clone as host forks, execve by re-executing pyemu, wait4.
+
+A new guest process is a host fork of the emulator: the child continues the same guest (engine
+state and host-backed memory are copied by the fork). ``execve`` replaces this emulator with a new
+pyemu running the new program, keeping fds, cwd, the sysroot and the trace options.
+"""
+from __future__ import annotations
+
+import errno
+import os
+import sys
+from typing import Any
+
+from ...translate.arches import spec_for_elf
+from ..registry import syscall
+from .common import fail, guest_path, write_struct, write_word
+
+
+def _fork(k: Any, flags: int, ptid: int, ctid: int) -> int:
+    c = k.abi.const
+    ready_r = ready_w = -1
+    vfork = flags & c["CLONE_VFORK"]
+    if vfork:  # the parent waits until the child has exec'd or exited: EOF on this pipe
+        ready_r, ready_w = os.pipe2(os.O_CLOEXEC)
+    k.log_flush()
+    pid = os.fork()
+    if pid == 0:
+        ids = k.process.ids
+        ids.pid, ids.ppid = os.getpid(), os.getppid()
+        if ready_r >= 0:
+            os.close(ready_r)
+        if flags & c["CLONE_CHILD_SETTID"] and ctid:
+            write_word(k, ctid, ids.tid, 4)
+        if flags & c["CLONE_CHILD_CLEARTID"]:
+            k.process.tid_address = ctid
+        return 0
+    if flags & c["CLONE_PARENT_SETTID"] and ptid:
+        write_word(k, ptid, pid, 4)
+    if vfork:
+        os.close(ready_w)
+        os.read(ready_r, 1)
+        os.close(ready_r)
+    return pid
+
+
+@syscall("clone", "ulong", "ptr", "ptr", "ptr", "ptr")
+def clone(k: Any, flags: int, stack: int, ptid: int, tls: int, ctid: int) -> int:
+    """long clone(unsigned long flags, void *stack, int *parent_tid, unsigned long tls,
+    int *child_tid);  (argument order of ARM, MIPS and AArch64: CLONE_BACKWARDS)"""
+    c = k.abi.const
+    if flags & c["CLONE_VM"] and not flags & c["CLONE_VFORK"]:
+        raise fail(errno.ENOSYS)  # threads: not implemented yet
+    if stack:
+        raise fail(errno.EINVAL)  # a process with its own stack but our memory copy: unsupported
+    return _fork(k, flags, ptid, ctid)
+
+
+@syscall("fork")
+def fork(k: Any) -> int:
+    """pid_t fork(void);"""
+    return _fork(k, 0, 0, 0)
+
+
+@syscall("vfork")
+def vfork(k: Any) -> int:
+    """pid_t vfork(void);"""
+    return _fork(k, k.abi.const["CLONE_VFORK"], 0, 0)
+
+
+# -- execve ----------------------------------------------------------------------------------
+def _string_array(k: Any, addr: int) -> list[bytes]:
+    out: list[bytes] = []
+    size = k.abi.word_size
+    while addr:
+        ptr = int.from_bytes(k.space.read(addr, size), k.abi.byteorder)
+        if ptr == 0:
+            break
+        out.append(k.space.read_cstr(ptr, 1 << 17))
+        addr += size
+        if len(out) > 1 << 16:
+            raise fail(errno.E2BIG)
+    return out
+
+
+def _check_executable(host: bytes) -> None:
+    """The errors the kernel's exec gives before it looks at the format."""
+    st = os.stat(host)
+    if not os.path.isfile(host) or not os.access(host, os.X_OK) or not st.st_mode & 0o111:
+        raise fail(errno.EACCES)
+    with open(host, "rb") as f:
+        head = f.read(64)
+    if head.startswith(b"#!"):
+        return
+    if head[:4] != b"\x7fELF" or len(head) < 20:
+        raise fail(errno.ENOEXEC)
+    machine = int.from_bytes(head[18:20], "little" if head[5] == 1 else "big")
+    elf_class = 32 if head[4] == 1 else 64
+    byteorder = "little" if head[5] == 1 else "big"
+    if spec_for_elf(machine, elf_class, byteorder) is None:
+        raise fail(errno.ENOEXEC)
+
+
+def reexec_command(k: Any, program: bytes, argv: list[bytes]) -> list[bytes]:
+    """The host command that runs ``program`` under a fresh pyemu with this run's options."""
+    package_root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__)))))
+    boot = ("import sys; sys.path.insert(0, sys.argv.pop(1)); "
+            "from usermode.cli import main; main()")
+    cmd = [os.fsencode(sys.executable), b"-E", b"-c", boot.encode(), os.fsencode(package_root)]
+    options = k.exec_options
+    argv0 = argv[0] if argv else program
+    return cmd + options + [b"-0", argv0, b"--", program] + argv[1:]
+
+
+def _execve(k: Any, path: int, argv_addr: int, envp_addr: int) -> int:
+    host = guest_path(k, path)
+    argv = _string_array(k, argv_addr)
+    envp = _string_array(k, envp_addr)
+    _check_executable(host)
+    cmd = reexec_command(k, host, argv)
+    k.log_flush()
+    os.execve(cmd[0], cmd, dict(_split_env(envp)))
+    raise AssertionError("unreachable")
+
+
+def _split_env(envp: list[bytes]):
+    for entry in envp:
+        name, sep, value = entry.partition(b"=")
+        if sep and name:
+            yield name, value
+
+
+@syscall("execve", "str", "ptr", "ptr")
+def execve(k: Any, path: int, argv: int, envp: int) -> int:
+    """int execve(const char *pathname, char *const argv[], char *const envp[]);"""
+    return _execve(k, path, argv, envp)
+
+
+# -- wait ------------------------------------------------------------------------------------
+def guest_wait_status(k: Any, status: int) -> int:
+    """A host wait status with the signal numbers renumbered for the guest."""
+    if os.WIFSIGNALED(status):
+        sig = k.abi.signal_from_host(os.WTERMSIG(status)) or os.WTERMSIG(status)
+        return (status & ~0x7F) | sig
+    if os.WIFSTOPPED(status):
+        sig = k.abi.signal_from_host(os.WSTOPSIG(status)) or os.WSTOPSIG(status)
+        return (sig << 8) | 0x7F
+    return status
+
+
+@syscall("wait4", "int", "ptr", "int", "ptr")
+def wait4(k: Any, pid: int, wstatus: int, options: int, rusage: int) -> int:
+    """pid_t wait4(pid_t pid, int *wstatus, int options, struct rusage *rusage);"""
+    known = os.WNOHANG | os.WUNTRACED | os.WCONTINUED | 0x40000000 | 0x80000000
+    got, status, usage = os.wait4(pid, options & known)
+    if got == 0:
+        return 0
+    if wstatus:
+        write_word(k, wstatus, guest_wait_status(k, status), 4)
+    if rusage:
+        write_struct(k, rusage, "rusage", _rusage(usage))
+    return got
+
+
+def _rusage(u: Any) -> dict[str, int]:
+    out = {f"ru_{n}": getattr(u, f"ru_{n}") for n in (
+        "maxrss", "ixrss", "idrss", "isrss", "minflt", "majflt", "nswap", "inblock", "oublock",
+        "msgsnd", "msgrcv", "nsignals", "nvcsw", "nivcsw")}
+    for name in ("utime", "stime"):
+        sec = getattr(u, f"ru_{name}")
+        out[f"ru_{name}_sec"], out[f"ru_{name}_usec"] = int(sec), int(sec % 1 * 1_000_000)
+    return out
