@@ -37,7 +37,7 @@ CASES = (
 
 HEADERS = ("linux/types.h", "linux/time_types.h", "linux/time.h", "linux/utsname.h",
            "linux/uio.h", "linux/resource.h", "linux/sysinfo.h", "linux/stat.h", "linux/futex.h",
-           "linux/times.h", "asm/stat.h", "asm/termios.h", "asm/signal.h")
+           "linux/times.h", "asm/stat.h", "asm/statfs.h", "asm/termios.h", "asm/signal.h")
 
 # getdents64(2)'s record is not in uapi (the kernel's is in include/linux/dirent.h): declared
 # here from the man page, and only its head fields' offsets are checked.
@@ -100,6 +100,8 @@ _COMMON = {
     "statx": CType("struct statx", _STATX_TIMES),
     "linux_dirent64": CType("struct linux_dirent64", check_size=False),  # see PRELUDE
     "tms": CType("struct tms"),
+    "statfs": CType("struct statfs", {"f_fsid": "f_fsid.val"}),
+    "statfs64": CType("struct statfs64", {"f_fsid": "f_fsid.val"}),
     "rusage": CType("struct rusage", {f"ru_{t}_{u}": f"ru_{t}.tv_{u}"
                                       for t in ("utime", "stime") for u in ("sec", "usec")}),
     "robust_list_head": CType("struct robust_list_head"),

@@ -41,3 +41,21 @@ def faccessat(dirfd: int | None, path: bytes, mode: int, flags: int) -> None:
 
 def madvise_dontneed(host_ptr: int, size: int) -> None:
     _check(_libc.madvise(host_ptr, size, MADV_DONTNEED))
+
+
+_libc.statfs.argtypes = [ctypes.c_char_p, ctypes.c_void_p]
+_libc.fstatfs.argtypes = [ctypes.c_int, ctypes.c_void_p]
+
+
+def statfs(target: bytes | int) -> dict[str, int]:
+    """The host's struct statfs for a path or an fd (64-bit host: the generic layout)."""
+    from .layouts import GENERIC_STATFS
+    from .structs import Layout
+
+    layout = Layout("statfs", GENERIC_STATFS, 8, "little")
+    buf = ctypes.create_string_buffer(layout.size)
+    if isinstance(target, int):
+        _check(_libc.fstatfs(target, buf))
+    else:
+        _check(_libc.statfs(target, buf))
+    return layout.unpack(buf.raw)

@@ -14,6 +14,18 @@ def _statx_timestamp(prefix: str) -> Decl:
     return [(f"{prefix}_sec", "i64"), (f"{prefix}_nsec", "u32"), (f"{prefix}_res", "i32")]
 
 
+_STATFS_TAIL = [("f_fsid", "i32[2]"), ("f_namelen", "long"), ("f_frsize", "long"),
+                ("f_flags", "long"), ("f_spare", "long[4]")]
+# asm-generic/statfs.h (__statfs_word is the word); also the host's layout on 64-bit hosts.
+GENERIC_STATFS = ([("f_type", "long"), ("f_bsize", "long")]
+                  + [(f, "long") for f in ("f_blocks", "f_bfree", "f_bavail", "f_files", "f_ffree")]
+                  + _STATFS_TAIL)
+GENERIC_STATFS64 = ([("f_type", "long"), ("f_bsize", "long")]
+                    + [(f, "u64") for f in ("f_blocks", "f_bfree", "f_bavail", "f_files",
+                                            "f_ffree")]
+                    + _STATFS_TAIL)
+
+
 def common(word_size: int) -> dict[str, Decl]:
     """Structs whose definition is the same C on every ABI (sizes still follow the word)."""
     return {
@@ -43,6 +55,8 @@ def common(word_size: int) -> dict[str, Decl]:
                   ("stx_dev_major", "u32"), ("stx_dev_minor", "u32"), ("stx_mnt_id", "u64"),
                   ("stx_dio_mem_align", "u32"), ("stx_dio_offset_align", "u32"),
                   ("__spare3", "u64[12]")],
+        "statfs": GENERIC_STATFS,
+        "statfs64": GENERIC_STATFS64,
         "linux_dirent64": [("d_ino", "u64"), ("d_off", "i64"), ("d_reclen", "u16"),
                            ("d_type", "u8")],
         "tms": [("tms_utime", "long"), ("tms_stime", "long"), ("tms_cutime", "long"),
@@ -77,6 +91,8 @@ ARM_EABI: dict[str, Decl] = {
                   ("sa_mask", "u32[2]")],
     "termios": _TERMIOS_HEAD + [("c_cc", "u8[19]")],
     "stack_t": [("ss_sp", "ptr"), ("ss_flags", "i32"), ("ss_size", "ulong")],
+    # arch/arm/include/uapi/asm/statfs.h: EABI packs statfs64 to 4-byte alignment
+    "statfs64": GENERIC_STATFS64 + [("__packed__", "4")],
 }
 
 AARCH64: dict[str, Decl] = {
@@ -106,4 +122,12 @@ MIPS_O32: dict[str, Decl] = {
     "sigaction": [("sa_flags", "u32"), ("sa_handler", "ptr"), ("sa_mask", "u32[4]")],
     "termios": _TERMIOS_HEAD + [("c_cc", "u8[23]")],
     "stack_t": [("ss_sp", "ptr"), ("ss_size", "ulong"), ("ss_flags", "i32")],
+    "statfs": [(f, "long") for f in ("f_type", "f_bsize", "f_frsize", "f_blocks", "f_bfree",
+                                     "f_files", "f_ffree", "f_bavail")]
+              + [("f_fsid", "i32[2]"), ("f_namelen", "long"), ("f_flags", "long"),
+                 ("f_spare", "long[5]")],
+    "statfs64": [("f_type", "long"), ("f_bsize", "long"), ("f_frsize", "long"), ("__pad", "long")]
+                + [(f, "i64") for f in ("f_blocks", "f_bfree", "f_files", "f_ffree", "f_bavail")]
+                + [("f_fsid", "i32[2]"), ("f_namelen", "long"), ("f_flags", "long"),
+                   ("f_spare", "long[5]")],
 }

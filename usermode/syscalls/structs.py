@@ -2,7 +2,8 @@
 
 A declaration is a list of (field, ctype) pairs in C order. Types: ``u8 i8 u16 i16 u32 i32 u64
 i64``, ``long``/``ulong``/``ptr`` (the ABI's word), arrays ``T[n]`` (packed as a sequence, or as
-bytes for ``char[n]``), and ``pad[n]`` (n unnamed bytes). Alignment follows the C rules of the
+bytes for ``char[n]``), and ``pad[n]`` (n unnamed bytes); a ``("__packed__", "N")`` entry caps every alignment at N
+(``__attribute__((packed, aligned(N)))``). Alignment follows the C rules of the
 three supported ABIs (every scalar aligned to its size, 64-bit included). The conformance test
 compiles the kernel's own definitions with each cross compiler and checks sizes and offsets.
 """
@@ -36,9 +37,14 @@ class Layout:
         self.name = name
         fields: list[Field] = []
         fmt, offset, align = "", 0, 1
+        decl = list(decl)
+        cap = dict(decl).get("__packed__")         # __attribute__((packed, aligned(N)))
+        decl = [d for d in decl if d[0] != "__packed__"]
         for fname, ctype in decl:
             code, size, count = _ctype(ctype, word_size)
             falign = 1 if code in ("s", "x") else size
+            if cap:
+                falign = min(falign, int(cap))
             pad = -offset % falign
             fmt += f"{pad}x" if pad else ""
             offset += pad
