@@ -22,8 +22,9 @@
    Maintainer scripts are not run.
 4. **finish** — absolute symlinks are made relative (so they resolve inside the sysroot, not on
    the host), ``etc/passwd``, ``group``, ``nsswitch.conf``, ``hosts`` are written when no package
-   shipped them, and ``.pyemu-sysroot`` records the architecture and the installed packages, so a
-   second ``create`` on the same directory adds packages instead of starting again.
+   shipped them, and ``var/lib/pyemu-sysroot/manifest`` records the architecture and the
+   installed packages, so a second ``create`` on the same directory adds packages instead of
+   starting again.
 
 The parsing and planning functions are pure; the side effects live in the functions below
 ``# ---- side effects``.
@@ -66,7 +67,9 @@ ALIASES = {"aarch64": "arm64", "arm": "armhf"}
 
 ALWAYS = ("libc6", "usr-is-merged")            # asked for in every sysroot, before the user's
 USR_LINKS = ("bin", "sbin", "lib")             # merged-/usr: NAME -> usr/NAME
-MARKER = ".pyemu-sysroot"
+# Not at the top: qemu -L lists the sysroot's "/" but stats the host's, so a name there that the
+# host lacks shows up broken in `ls -la /`.
+MARKER = "var/lib/pyemu-sysroot/manifest"
 
 _PACKAGE_RE = re.compile(r"[a-z0-9][a-z0-9+.-]*")
 _INST_RE = re.compile(r"^Inst (\S+) (?:\[[^\]]*\] )?\((\S+) .*\[([^\]\s]+)\]\)")
@@ -523,6 +526,7 @@ def write_etc(root: Path) -> list[str]:
 
 def write_manifest(root: Path, manifest: Manifest) -> None:
     tmp = root / (MARKER + ".tmp")
+    tmp.parent.mkdir(parents=True, exist_ok=True)
     tmp.write_text(format_manifest(manifest))
     os.replace(tmp, root / MARKER)
 

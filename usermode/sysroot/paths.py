@@ -7,8 +7,11 @@ path-taking syscall goes through ``PathResolver.host``.
 from __future__ import annotations
 
 import os
+import stat
 
 from . import procfs
+
+_MAX_HOPS = 40   # symlinks followed in one lookup (Linux's limit)
 
 
 class PathResolver:
@@ -18,15 +21,46 @@ class PathResolver:
         self._pid = pid
         self._self_dirs = (b"/proc/self/", b"/proc/%d/" % pid, b"/proc/thread-self/")
 
-    def host(self, guest: bytes) -> bytes:
-        """The host path the guest means by ``guest``."""
+    def host(self, guest: bytes, follow: bool = True) -> bytes:
+        """The host path the guest means by ``guest``.
+
+        Under a prefix, symlinks met on the way are resolved inside it (an absolute target
+        starts again at the prefix), the last component only when ``follow``.
+        """
         if self.prefix and guest.startswith(b"/"):
-            candidate = self.prefix + guest
-            if os.path.lexists(candidate):
-                return candidate
+            inside = self._inside(guest, follow)
+            if inside is not None:
+                return inside
         if guest in self._exe_links():
             return self.exe
         return guest
+
+    def _inside(self, guest: bytes, follow: bool) -> bytes | None:
+        """The host path of ``guest`` within the prefix, or None when it does not exist there."""
+        assert self.prefix is not None
+        parts = [p for p in guest.split(b"/") if p and p != b"."]
+        done, hops, i = self.prefix, 0, 0
+        while i < len(parts):
+            part = parts[i]
+            if part == b"..":
+                done = done.rsplit(b"/", 1)[0] if len(done) > len(self.prefix) else done
+                i += 1
+                continue
+            candidate = done + b"/" + part
+            try:
+                mode = os.lstat(candidate).st_mode
+            except OSError:
+                return None
+            if stat.S_ISLNK(mode) and (follow or i < len(parts) - 1) and hops < _MAX_HOPS:
+                target = os.readlink(candidate)
+                hops += 1
+                if target.startswith(b"/"):
+                    done = self.prefix
+                parts = [p for p in target.split(b"/") if p and p != b"."] + parts[i + 1:]
+                i = 0
+                continue
+            done, i = candidate, i + 1
+        return done
 
     def link_target(self, guest: bytes) -> bytes | None:
         """What readlink of an emulated /proc link returns (the guest's program for .../exe)."""

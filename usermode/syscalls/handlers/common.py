@@ -11,14 +11,17 @@ def fail(code: int) -> OSError:
     return OSError(code, os.strerror(code))
 
 
-def guest_path(k: Any, ptr: int, *, empty_ok: bool = False) -> bytes:
-    """The guest path at ``ptr``, mapped to the host path to operate on."""
+def guest_path(k: Any, ptr: int, *, empty_ok: bool = False, follow: bool = True) -> bytes:
+    """The guest path at ``ptr``, mapped to the host path to operate on.
+
+    ``follow=False`` for calls that act on a symlink itself (lstat, readlink, unlink, ...).
+    """
     if ptr == 0:
         raise fail(errno.EFAULT)
     raw = k.space.read_cstr(ptr)
     if not raw and not empty_ok:
         raise fail(errno.ENOENT)
-    return k.paths.host(raw) if raw else raw
+    return k.paths.host(raw, follow) if raw else raw
 
 
 def dir_fd(k: Any, fd: int) -> int | None:

@@ -55,10 +55,10 @@ def creat(k: Any, path: int, mode: int) -> int:
 
 # -- stat ------------------------------------------------------------------------------------
 def _stat_at(k: Any, dirfd: int, path: int, flags: int) -> os.stat_result:
-    name = guest_path(k, path, empty_ok=at_flag(k, flags, "AT_EMPTY_PATH"))
+    follow = not at_flag(k, flags, "AT_SYMLINK_NOFOLLOW")
+    name = guest_path(k, path, empty_ok=at_flag(k, flags, "AT_EMPTY_PATH"), follow=follow)
     if not name:
         return os.stat(dirfd) if dirfd != k.abi.const["AT_FDCWD"] else os.stat(".")
-    follow = not at_flag(k, flags, "AT_SYMLINK_NOFOLLOW")
     return os.stat(name, dir_fd=dir_fd(k, dirfd), follow_symlinks=follow)
 
 
@@ -94,7 +94,8 @@ def _stat_family(name: str, layout: str, kind: str) -> None:
         elif kind == "at":
             st = _stat_at(k, a[0], a[1], a[3])
         else:
-            st = os.stat(guest_path(k, a[0]), follow_symlinks=kind == "path")
+            follow = kind == "path"
+            st = os.stat(guest_path(k, a[0], follow=follow), follow_symlinks=follow)
         return _pack_stat(k, a[-1] if kind != "at" else a[2], layout, st)
 
     handler.__name__ = handler.__qualname__ = name
@@ -193,7 +194,7 @@ def mkdir(k: Any, path: int, mode: int) -> int:
 @syscall("unlinkat", "dirfd", "str", "flags")
 def unlinkat(k: Any, dirfd: int, path: int, flags: int) -> int:
     """int unlinkat(int dirfd, const char *pathname, int flags);"""
-    name, where = guest_path(k, path), dir_fd(k, dirfd)
+    name, where = guest_path(k, path, follow=False), dir_fd(k, dirfd)
     if at_flag(k, flags, "AT_REMOVEDIR"):
         os.rmdir(name, dir_fd=where)
     else:
@@ -204,14 +205,14 @@ def unlinkat(k: Any, dirfd: int, path: int, flags: int) -> int:
 @syscall("unlink", "str")
 def unlink(k: Any, path: int) -> int:
     """int unlink(const char *pathname);"""
-    os.unlink(guest_path(k, path))
+    os.unlink(guest_path(k, path, follow=False))
     return 0
 
 
 @syscall("rmdir", "str")
 def rmdir(k: Any, path: int) -> int:
     """int rmdir(const char *pathname);"""
-    os.rmdir(guest_path(k, path))
+    os.rmdir(guest_path(k, path, follow=False))
     return 0
 
 
@@ -219,23 +220,23 @@ def rmdir(k: Any, path: int) -> int:
 def renameat2(k: Any, olddir: int, old: int, newdir: int, new: int, flags: int) -> int:
     """int renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath,
     unsigned int flags);"""
-    hostlib.renameat2(dir_fd(k, olddir), guest_path(k, old), dir_fd(k, newdir),
-                      guest_path(k, new), flags)
+    hostlib.renameat2(dir_fd(k, olddir), guest_path(k, old, follow=False), dir_fd(k, newdir),
+                      guest_path(k, new, follow=False), flags)
     return 0
 
 
 @syscall("renameat", "dirfd", "str", "dirfd", "str")
 def renameat(k: Any, olddir: int, old: int, newdir: int, new: int) -> int:
     """int renameat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath);"""
-    os.rename(guest_path(k, old), guest_path(k, new), src_dir_fd=dir_fd(k, olddir),
-              dst_dir_fd=dir_fd(k, newdir))
+    os.rename(guest_path(k, old, follow=False), guest_path(k, new, follow=False),
+              src_dir_fd=dir_fd(k, olddir), dst_dir_fd=dir_fd(k, newdir))
     return 0
 
 
 @syscall("rename", "str", "str")
 def rename(k: Any, old: int, new: int) -> int:
     """int rename(const char *oldpath, const char *newpath);"""
-    os.rename(guest_path(k, old), guest_path(k, new))
+    os.rename(guest_path(k, old, follow=False), guest_path(k, new, follow=False))
     return 0
 
 
@@ -246,7 +247,7 @@ def _readlink(k: Any, dirfd: int | None, path: int, buf: int, size: int) -> int:
     raw = k.space.read_cstr(path)
     target = k.paths.link_target(raw)
     if target is None:
-        target = os.readlink(k.paths.host(raw) if raw else raw, dir_fd=dirfd)
+        target = os.readlink(k.paths.host(raw, follow=False) if raw else raw, dir_fd=dirfd)
     target = target[:size]
     k.space.write(buf, target)
     return len(target)

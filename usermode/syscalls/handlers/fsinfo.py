@@ -54,7 +54,7 @@ def _target(k: Any, where: int, kind: str) -> tuple[bytes | int, bool]:
     """(path or fd, follow symlinks) for the x, lx and fx variants."""
     if kind == "f":
         return where, True
-    return guest_path(k, where), kind == ""
+    return guest_path(k, where, follow=kind == ""), kind == ""
 
 
 def _put_value(k: Any, buf: int, size: int, value: bytes) -> int:
