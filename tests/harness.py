@@ -386,6 +386,7 @@ def assert_same(
     *,
     pyemu_arch: str | None | object = ...,
     emu_args: Sequence[str] = (),
+    qemu_args: Sequence[str] = (),
     **kw,
 ) -> Outcome:
     """Run ``argv`` under pyemu-ARCH and qemu-ARCH and assert identical outcomes.
@@ -393,11 +394,12 @@ def assert_same(
     stdout, status and stderr (qemu's after :func:`normalize_qemu_stderr`) must be
     equal.  Each run gets its own fresh temporary cwd unless ``cwd`` is given
     (``files`` are written into each).  ``pyemu_arch=None`` runs the
-    auto-detecting ``pyemu`` instead of ``pyemu-ARCH``.  Returns pyemu's outcome.
+    auto-detecting ``pyemu`` instead of ``pyemu-ARCH``; ``qemu_args`` go to qemu only
+    (e.g. the ``-L`` that pyemu finds by itself).  Returns pyemu's outcome.
     """
     p_arch = arch if pyemu_arch is ... else pyemu_arch
     mine = run_pyemu(p_arch, argv, emu_args=emu_args, **kw)
-    oracle = run_qemu(arch, argv, emu_args=emu_args, **kw)
+    oracle = run_qemu(arch, argv, emu_args=[*qemu_args, *emu_args], **kw)
     what = " ".join([os.path.basename(pyemu_command(p_arch)[0]), *emu_args, *map(os.fspath, argv)])
     compare(oracle, mine, what)
     return mine
