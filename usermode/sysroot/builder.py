@@ -248,10 +248,13 @@ def failed_downloads(output: str, downloads: Iterable[Download]) -> list[str]:
     return failed
 
 
-def package_of(filename: str, packages: Iterable[Package]) -> Package | None:
-    """The planned package a downloaded filename belongs to (NAME_VERSION_ARCH.deb)."""
-    name = filename.split("_", 1)[0]
-    return next((p for p in packages if p.name == name), None)
+def match_downloads(packages: Iterable[Package], downloads: Iterable[Download]) -> list[Download]:
+    """The download of each package, in the packages' order (apt prints them in its own)."""
+    by_name = {d.filename.split("_", 1)[0]: d for d in downloads}
+    missing = [p.name for p in packages if p.name not in by_name]
+    if missing:
+        raise SysrootError(f"apt-get download gave no .deb for {', '.join(missing)}")
+    return [by_name[p.name] for p in packages]
 
 
 def relative_link(link: str, target: str) -> str:
@@ -309,6 +312,10 @@ def format_size(size: int) -> str:
     return f"{size} B"
 
 
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def usage_lines(arch: Arch, root: str) -> list[str]:
     """How to run a program from the sysroot, under pyemu and under qemu-user."""
     return [f"pyemu-{arch.pyemu} -L {root} PROGRAM",
@@ -349,8 +356,9 @@ def build(root: str | os.PathLike, arch_name: str, requested: Iterable[str],
     check_tools()
     check_arch_enabled(arch.debian)
     root_path = Path(root).absolute()
-    previous = prepare_root(root_path, arch.debian)
-    requested = check_package_names([*(previous.requested if previous else ()), *requested])
+    previous = inspect_root(root_path, arch.debian)
+    if previous:
+        requested = check_package_names([*previous.requested, *requested])
     cache_path = Path(cache) if cache else deb_cache_dir(os.environ)
     with tempfile.TemporaryDirectory(prefix="pyemu-sysroot-") as tmp:
         config = Path(tmp) / "apt.conf"
@@ -360,10 +368,11 @@ def build(root: str | os.PathLike, arch_name: str, requested: Iterable[str],
         have = set(previous.packages) if previous else set()
         todo = [p for p in packages if p not in have]
         debs = fetch(config, todo, arch.debian, cache_path, log)
-    write_manifest(root_path, Manifest(arch.debian, tuple(requested),
-                                       tuple(p for p in packages if p in have)))
+    make_skeleton(root_path)
+    kept = tuple(p for p in packages if p in have)
+    write_manifest(root_path, Manifest(arch.debian, tuple(requested), kept))
     if todo:
-        log(f"extracting {len(todo)} packages into {root_path}")
+        log(f"extracting {plural(len(todo), 'package')} into {root_path}")
     for package, deb in zip(todo, debs):
         extract(deb, root_path, package)
     relativize_symlinks(root_path)
@@ -396,18 +405,23 @@ def check_arch_enabled(arch: str) -> None:
         raise SysrootError(error)
 
 
-def prepare_root(root: Path, arch: str) -> Manifest | None:
-    """Make ``root`` a merged-/usr skeleton; the manifest of an earlier build, if any."""
+def inspect_root(root: Path, arch: str) -> Manifest | None:
+    """The manifest of an earlier build into ``root``; None for a new or empty directory."""
     if root.exists() and not root.is_dir():
         raise SysrootError(f"{root} exists and is not a directory")
-    previous = None
     marker = root / MARKER
     if marker.is_file():
         previous = parse_manifest(marker.read_text())
         if previous.arch != arch:
             raise SysrootError(f"{root} is a sysroot for {previous.arch}, not {arch}")
-    elif root.is_dir() and any(root.iterdir()):
+        return previous
+    if root.is_dir() and any(root.iterdir()):
         raise SysrootError(f"{root} is not empty and not a pyemu sysroot; give a new directory")
+    return None
+
+
+def make_skeleton(root: Path) -> None:
+    """The merged-/usr links (``bin -> usr/bin`` ...), made before anything is unpacked."""
     try:
         for name in USR_LINKS:
             (root / "usr" / name).mkdir(parents=True, exist_ok=True)
@@ -418,7 +432,6 @@ def prepare_root(root: Path, arch: str) -> Manifest | None:
                 link.symlink_to(f"usr/{name}")
     except OSError as err:
         raise SysrootError(f"cannot create {err.filename or root}: {err.strerror}") from None
-    return previous
 
 
 def resolve(config: Path, roots: list[str], arch: str) -> list[Package]:
@@ -438,18 +451,18 @@ def fetch(config: Path, packages: list[Package], arch: str, cache: Path,
         return []
     proc = _run(["apt-get", "-c", str(config), "download", "--print-uris",
                  *(p.spec for p in packages)])
-    downloads = parse_print_uris(proc.stdout)
-    if proc.returncode != 0 or len(downloads) != len(packages):
+    if proc.returncode != 0:
         raise SysrootError(apt_failure(proc.stdout + proc.stderr, arch))
+    downloads = match_downloads(packages, parse_print_uris(proc.stdout))
     try:
         cache.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise SysrootError(f"cannot create the .deb cache {cache}: {err.strerror}") from None
-    missing = [d for d in downloads if not _cached(cache / d.filename, d.size)]
+    missing = [(p, d) for p, d in zip(packages, downloads) if not _cached(cache / d.filename, d.size)]
     if missing:
-        size = format_size(sum(d.size for d in missing))
-        log(f"downloading {len(missing)} packages ({size}) into {cache}")
-        _download(config, missing, packages, cache)
+        size = format_size(sum(d.size for _p, d in missing))
+        log(f"downloading {plural(len(missing), 'package')} ({size}) into {cache}")
+        _download(config, missing, cache)
     return [cache / d.filename for d in downloads]
 
 
@@ -460,22 +473,20 @@ def _cached(path: Path, size: int) -> bool:
         return False
 
 
-def _download(config: Path, missing: list[Download], packages: list[Package],
-              cache: Path) -> None:
-    by_file = {d.filename: package_of(d.filename, packages) for d in missing}
-    specs = [p.spec for p in by_file.values() if p is not None]
+def _download(config: Path, missing: list[tuple[Package, Download]], cache: Path) -> None:
+    """apt-get download into a private directory, then rename each .deb into the cache."""
     work = Path(tempfile.mkdtemp(prefix=".download-", dir=cache))
     try:
-        proc = _run(["apt-get", "-c", str(config), "download", *specs], cwd=work)
-        failed = failed_downloads(proc.stdout + proc.stderr, missing)
-        failed += [d.filename for d in missing
-                   if d.filename not in failed and not _cached(work / d.filename, d.size)]
+        proc = _run(["apt-get", "-c", str(config), "download", *(p.spec for p, _d in missing)],
+                    cwd=work)
+        output = proc.stdout + proc.stderr
+        failed = failed_downloads(output, [d for _p, d in missing])
+        failed += [d.filename for _p, d in missing if not _cached(work / d.filename, d.size)]
         if failed:
-            package = by_file.get(failed[0])
-            what = f"{package.name} {package.version}" if package else failed[0]
-            raise SysrootError(f"download of {what} failed: "
-                               + first_error(proc.stdout + proc.stderr))
-        for d in missing:
+            package = next(p for p, d in missing if d.filename == failed[0])
+            raise SysrootError(f"download of {package.name} {package.version} failed: "
+                               + first_error(output))
+        for _p, d in missing:
             os.replace(work / d.filename, cache / d.filename)
     finally:
         shutil.rmtree(work, ignore_errors=True)

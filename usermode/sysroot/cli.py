@@ -61,8 +61,8 @@ def list_arches() -> str:
 def create(args: argparse.Namespace) -> int:
     result = builder.build(args.dir, args.arch, args.packages, cache=args.cache)
     root = str(result.root)
-    print(f"sysroot {root}: {len(result.packages)} packages for {result.arch.debian} "
-          f"({len(result.added)} new), {builder.format_size(result.size)}")
+    print(f"sysroot {root}: {builder.plural(len(result.packages), 'package')} for "
+          f"{result.arch.debian} ({len(result.added)} new), {builder.format_size(result.size)}")
     print("run its programs with:")
     for line in builder.usage_lines(result.arch, root):
         print(f"  {line}")

@@ -4,6 +4,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from ..errors import PyemuError
+
+
+class SysrootError(PyemuError):
+    """The sysroot given cannot be used."""
+
 # Debian's cross toolchains install their target libc under /usr/<triple> (gcc-<triple> packages).
 TOOLCHAIN_TRIPLES = {
     "arm": "arm-linux-gnueabihf",
@@ -28,6 +34,10 @@ def choose(arch: str, interpreter: str | None, explicit: str | None,
            explicit_source: str = "-L") -> SysrootChoice:
     """The prefix for this run and why: explicit, else one that has the interpreter."""
     if explicit:
+        if not os.path.isdir(explicit):
+            raise SysrootError(f"sysroot {explicit}: not a directory")
+        if not os.access(explicit, os.R_OK | os.X_OK):
+            raise SysrootError(f"sysroot {explicit}: permission denied")
         return SysrootChoice(explicit, f"from {explicit_source}")
     if interpreter is None:
         return SysrootChoice(None, "none needed (static program)")

@@ -16,6 +16,7 @@ from typing import Any
 from ..flags import FlagTable
 from ..registry import syscall
 from .common import fail, inheritable, read_struct, write_struct, write_word
+from .signals import signal_self
 
 _IOV_MAX = 1024
 
@@ -28,7 +29,20 @@ def read(k: Any, fd: int, buf: int, count: int) -> int:
     return os.readv(fd, k.space.views(buf, count, write=True, partial=True))
 
 
+def _pipe_safe(fn):
+    """Writing to a pipe with no reader raises SIGPIPE in the guest (pyemu itself ignores it)."""
+    @functools.wraps(fn)
+    def wrapper(k: Any, *args: int) -> int:
+        try:
+            return fn(k, *args)
+        except BrokenPipeError:
+            signal_self(k, "SIGPIPE")
+            raise
+    return wrapper
+
+
 @syscall("write", "fd", "ptr", "size")
+@_pipe_safe
 def write(k: Any, fd: int, buf: int, count: int) -> int:
     """ssize_t write(int fd, const void *buf, size_t count);"""
     if count == 0:
@@ -45,6 +59,7 @@ def pread64(k: Any, fd: int, buf: int, count: int, offset: int) -> int:
 
 
 @syscall("pwrite64", "fd", "ptr", "size", "loff")
+@_pipe_safe
 def pwrite64(k: Any, fd: int, buf: int, count: int, offset: int) -> int:
     """ssize_t pwrite64(int fd, const void *buf, size_t count, loff_t offset);"""
     if count == 0:
@@ -73,6 +88,7 @@ def readv(k: Any, fd: int, iov: int, iovcnt: int) -> int:
 
 
 @syscall("writev", "fd", "ptr", "int")
+@_pipe_safe
 def writev(k: Any, fd: int, iov: int, iovcnt: int) -> int:
     """ssize_t writev(int fd, const struct iovec *iov, int iovcnt);"""
     views = _iovecs(k, iov, iovcnt, write=False)

@@ -107,6 +107,11 @@ def _raise_in_self(k: Any, sig: int) -> int:
     raise GuestExit(128 + sig, signal=sig, core=default_action(name) == "core")
 
 
+def signal_self(k: Any, name: str) -> None:
+    """A signal the kernel raises in this process (SIGPIPE on a broken pipe, ...)."""
+    _raise_in_self(k, k.abi.signals[name])
+
+
 def _send(k: Any, pid: int, sig: int) -> int:
     if sig == 0:
         os.kill(pid, 0)
