@@ -344,8 +344,8 @@ class Result:
     root: Path
     arch: Arch
     packages: tuple[Package, ...]
-    added: tuple[Package, ...]
-    size: int
+    added: tuple[Package, ...]       # unpacked by this run
+    size: int                         # bytes in regular files
 
 
 def build(root: str | os.PathLike, arch_name: str, requested: Iterable[str],
@@ -356,29 +356,45 @@ def build(root: str | os.PathLike, arch_name: str, requested: Iterable[str],
     check_tools()
     check_arch_enabled(arch.debian)
     root_path = Path(root).absolute()
-    previous = inspect_root(root_path, arch.debian)
-    if previous:
-        requested = check_package_names([*previous.requested, *requested])
-    cache_path = Path(cache) if cache else deb_cache_dir(os.environ)
+    try:
+        previous = inspect_root(root_path, arch.debian)
+        if previous:
+            requested = check_package_names([*previous.requested, *requested])
+        cache_path = Path(cache) if cache else deb_cache_dir(os.environ)
+        packages, debs = gather(arch.debian, requested, previous, cache_path, log)
+        install(root_path, Manifest(arch.debian, tuple(requested), tuple(packages)), debs, log)
+        return Result(root_path, arch, tuple(packages), tuple(debs), tree_size(root_path))
+    except OSError as err:
+        where = f"{err.filename}: " if err.filename else ""
+        raise SysrootError(f"{where}{err.strerror or err}") from None
+
+
+def gather(arch: str, requested: list[str], previous: Manifest | None, cache: Path,
+           log: Log) -> tuple[list[Package], dict[Package, Path]]:
+    """Every package of the sysroot, and the .deb of each one not already in it."""
     with tempfile.TemporaryDirectory(prefix="pyemu-sysroot-") as tmp:
         config = Path(tmp) / "apt.conf"
-        config.write_text(apt_config(arch.debian, os.geteuid() == 0))
-        log(f"resolving {' '.join(plan_roots(requested))} for {arch.debian}")
-        packages = resolve(config, plan_roots(requested), arch.debian)
+        config.write_text(apt_config(arch, os.geteuid() == 0))
+        log(f"resolving {' '.join(plan_roots(requested))} for {arch}")
+        packages = resolve(config, plan_roots(requested), arch)
         have = set(previous.packages) if previous else set()
         todo = [p for p in packages if p not in have]
-        debs = fetch(config, todo, arch.debian, cache_path, log)
-    make_skeleton(root_path)
-    kept = tuple(p for p in packages if p in have)
-    write_manifest(root_path, Manifest(arch.debian, tuple(requested), kept))
-    if todo:
-        log(f"extracting {plural(len(todo), 'package')} into {root_path}")
-    for package, deb in zip(todo, debs):
-        extract(deb, root_path, package)
-    relativize_symlinks(root_path)
-    write_etc(root_path)
-    write_manifest(root_path, Manifest(arch.debian, tuple(requested), tuple(packages)))
-    return Result(root_path, arch, tuple(packages), tuple(todo), tree_size(root_path))
+        return packages, dict(zip(todo, fetch(config, todo, arch, cache, log)))
+
+
+def install(root: Path, manifest: Manifest, debs: dict[Package, Path], log: Log) -> None:
+    """Unpack ``debs`` into the merged-/usr root and finish it; the manifest is written first
+    (without them) so an interrupted run leaves a directory the next run recognises."""
+    make_skeleton(root)
+    kept = tuple(p for p in manifest.packages if p not in debs)
+    write_manifest(root, Manifest(manifest.arch, manifest.requested, kept))
+    if debs:
+        log(f"extracting {plural(len(debs), 'package')} into {root}")
+    for package, deb in debs.items():
+        extract(deb, root, package)
+    relativize_symlinks(root)
+    write_etc(root)
+    write_manifest(root, manifest)
 
 
 def _run(argv: list[str], **kwargs) -> subprocess.CompletedProcess[str]:
@@ -458,7 +474,8 @@ def fetch(config: Path, packages: list[Package], arch: str, cache: Path,
         cache.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise SysrootError(f"cannot create the .deb cache {cache}: {err.strerror}") from None
-    missing = [(p, d) for p, d in zip(packages, downloads) if not _cached(cache / d.filename, d.size)]
+    missing = [(p, d) for p, d in zip(packages, downloads)
+               if not _cached(cache / d.filename, d.size)]
     if missing:
         size = format_size(sum(d.size for _p, d in missing))
         log(f"downloading {plural(len(missing), 'package')} ({size}) into {cache}")
