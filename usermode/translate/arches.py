@@ -70,6 +70,10 @@ class CpuSpec:
     # e_flags checks: (mask, accepted values of flags & mask, what is refused otherwise)
     elf_flag_checks: tuple[tuple[int, tuple[int, ...], str], ...] = ()
     cpuinfo_tail: str = ""   # /proc/cpuinfo lines after the per-processor blocks
+    # Run with the engine's virtual TLB (page rights from pyemu): fast guest stores. Off where
+    # the engine mis-executes in that mode (MIPS: a branch whose delay slot starts a new
+    # translation block raises Reserved Instruction after the map changes).
+    virtual_tlb: bool = True
 
     @property
     def word_size(self) -> int:
@@ -178,7 +182,7 @@ MIPS = CpuSpec(
     trap_signals={18: "SIGTRAP", 20: "SIGILL", 19: "SIGILL", 21: "SIGFPE", 22: "SIGFPE",
                   23: "SIGFPE", 12: "SIGBUS", 13: "SIGBUS"},
     fpu_enable=(("cp0_status", 1 << 29),),  # Status.CU1
-    elf_flag_checks=_MIPS_FLAG_CHECKS,
+    elf_flag_checks=_MIPS_FLAG_CHECKS, virtual_tlb=False,
     models=_MIPS_MODELS, platform=None, uname_machine="mips",
 )
 
@@ -187,7 +191,7 @@ MIPSEL = CpuSpec(
     elf_machine=EM_MIPS, elf_class=32, byteorder="little",
     pc="pc", sp="sp", link="ra", tls="cp0_userlocal", syscall_intno=17,
     trap_signals=MIPS.trap_signals, models=_MIPS_MODELS, platform=None, uname_machine="mips",
-    fpu_enable=MIPS.fpu_enable, elf_flag_checks=_MIPS_FLAG_CHECKS,
+    fpu_enable=MIPS.fpu_enable, elf_flag_checks=_MIPS_FLAG_CHECKS, virtual_tlb=False,
 )
 
 ARCHES: dict[str, CpuSpec] = {spec.name: spec for spec in (ARM, AARCH64, MIPS, MIPSEL)}

@@ -15,7 +15,7 @@ from unicorn import Uc, UcError
 
 from .arches import CpuModel, CpuSpec
 from .kuser import KUSER_PAGE, KUSER_PAGE_SIZE, kuser_page
-from .memory import PROT_EXEC, PROT_READ, AddressSpace
+from .memory import PROT_ALL, PROT_EXEC, PROT_READ, AddressSpace
 
 _CONST_MODULES = {
     "arm": unicorn.arm_const,
@@ -36,6 +36,9 @@ _UC_FAULTS = {
     unicorn.UC_ERR_FETCH_UNALIGNED: ("SIGBUS", "BUS_ADRALN"),
     unicorn.UC_ERR_INSN_INVALID: ("SIGILL", "ILL_ILLOPC"),
 }
+
+
+_ACCESS_RIGHT = {unicorn.UC_MEM_READ: 1, unicorn.UC_MEM_WRITE: 2, unicorn.UC_MEM_FETCH: 4}
 
 
 @dataclass(frozen=True)
@@ -77,12 +80,20 @@ class Cpu:
             mode |= getattr(unicorn, f"UC_MODE_{name}")
         self.uc = Uc(getattr(unicorn, f"UC_ARCH_{spec.engine_arch}"), mode)
         self.uc.ctl_set_cpu_model(getattr(self._consts, f"UC_CPU_{self.model.engine_model}"))
+        # The engine asks us for each page's rights (virtual TLB): stores to data pages then
+        # take the fast path (with the engine's own TLB every store is a slow "notdirty"
+        # write), and faults are seen here with their address. No memory hook may be
+        # installed on the normal path: any one of them sends every access to the slow path.
+        # Set before anything initializes the engine.
+        if spec.virtual_tlb:
+            self.uc.ctl_set_tlb_mode(unicorn.UC_TLB_VIRTUAL)
         self._pc = self.reg_id(spec.pc)
         self._mode_reg = self.reg_id(spec.mode_flag[0]) if spec.mode_flag else None
         self._mask = (1 << spec.elf_class) - 1
         self._pending: BaseException | None = None
         self._fault: Fault | None = None
         self._last_access = 0
+        self._probing = False
         self.on_syscall: Callable[[Cpu], None] = lambda cpu: None
         self._enable_fpu()
         space.attach(self)
@@ -90,7 +101,10 @@ class Cpu:
             space.map(KUSER_PAGE, KUSER_PAGE_SIZE, PROT_READ | PROT_EXEC, name="[vectors]")
             space.write(KUSER_PAGE, kuser_page(spec.byteorder), check=False)
         self.uc.hook_add(unicorn.UC_HOOK_INTR, self._on_interrupt)
-        self.uc.hook_add(unicorn.UC_HOOK_MEM_INVALID, self._on_invalid_access)
+        if spec.virtual_tlb:
+            self.uc.hook_add(unicorn.UC_HOOK_TLB_FILL, self._on_tlb_fill)
+        else:   # the engine's own TLB: faults report their address through this hook
+            self.uc.hook_add(unicorn.UC_HOOK_MEM_INVALID, self._on_invalid_access)
 
     # -- registers ---------------------------------------------------------------------------
     def reg_id(self, name: str) -> int:
@@ -125,17 +139,28 @@ class Cpu:
             self.write(name, self.read(name) | bits)
 
     # -- Engine protocol (used by AddressSpace) ----------------------------------------------
+    # Changing the map makes the engine look up code addresses through the TLB (to drop stale
+    # translations): those lookups must not fault, so they are answered with an identity
+    # mapping while ``_probing``, and the TLB (which caches rights) is flushed afterwards.
+    def _changing_map(self, operation, *args) -> None:
+        self._probing = True
+        try:
+            operation(*args)
+        finally:
+            self._probing = False
+            self.uc.ctl(unicorn.UC_CTL_TLB_FLUSH, unicorn.UC_CTL_IO_WRITE)
+
     def map_host(self, start: int, size: int, prot: int, host: int) -> None:
-        self.uc.mem_map_ptr(start, size, prot, host)
+        self._changing_map(self.uc.mem_map_ptr, start, size, prot, host)
 
     def unmap(self, start: int, size: int) -> None:
-        self.uc.mem_unmap(start, size)
+        self._changing_map(self.uc.mem_unmap, start, size)
 
     def protect(self, start: int, size: int, prot: int) -> None:
-        self.uc.mem_protect(start, size, prot)
+        self._changing_map(self.uc.mem_protect, start, size, prot)
 
     def invalidate_code(self, start: int, end: int) -> None:
-        self.uc.ctl_remove_cache(start, end)
+        self._changing_map(self.uc.ctl_remove_cache, start, end)
 
     # -- running -----------------------------------------------------------------------------
     def stop(self) -> None:
@@ -183,3 +208,17 @@ class Cpu:
                            _data: object) -> bool:
         self._last_access = address
         return False
+
+    def _on_tlb_fill(self, uc: Uc, vaddr: int, access: int, entry, _data: object) -> bool:
+        if self._probing:   # the engine translating an address for its own bookkeeping
+            entry.paddr, entry.perms = vaddr, PROT_ALL
+            return True
+        vma = self.space.find(vaddr)
+        if vma is None:
+            self._last_access = vaddr
+            return False
+        entry.paddr = vaddr
+        entry.perms = vma.prot
+        if not vma.prot & _ACCESS_RIGHT.get(access, 0):
+            self._last_access = vaddr
+        return True
