@@ -71,9 +71,10 @@ class CpuSpec:
     elf_flag_checks: tuple[tuple[int, tuple[int, ...], str], ...] = ()
     cpuinfo_tail: str = ""   # /proc/cpuinfo lines after the per-processor blocks
     # Run with the engine's virtual TLB (page rights from pyemu): fast guest stores. Off where
-    # the engine mis-executes in that mode (MIPS: a branch whose delay slot starts a new
-    # translation block raises Reserved Instruction after the map changes).
-    virtual_tlb: bool = True
+    # Unicorn 2.1.4 mis-executes in that mode after the map changes: MIPS (Reserved Instruction
+    # on a branch whose delay slot starts a new block) and 32-bit ARM (Debian's python3.11
+    # reads stale data in ld.so after mprotect); see docs/ARCHITECTURE.md.
+    virtual_tlb: bool = False
 
     @property
     def word_size(self) -> int:
@@ -159,7 +160,7 @@ AARCH64 = CpuSpec(
         CpuModel("max", "ARM64_MAX", _ARM64_BASE,
                  cpuinfo=_ARM64_CPUINFO.format(variant="0x0", part="0xd08", rev=3)),
     ),
-    platform="aarch64", uname_machine="aarch64",
+    platform="aarch64", uname_machine="aarch64", virtual_tlb=True,
     fpu_enable=(("cpacr_el1", 0x3 << 20),),  # CPACR_EL1.FPEN
 )
 
@@ -182,7 +183,7 @@ MIPS = CpuSpec(
     trap_signals={18: "SIGTRAP", 20: "SIGILL", 19: "SIGILL", 21: "SIGFPE", 22: "SIGFPE",
                   23: "SIGFPE", 12: "SIGBUS", 13: "SIGBUS"},
     fpu_enable=(("cp0_status", 1 << 29),),  # Status.CU1
-    elf_flag_checks=_MIPS_FLAG_CHECKS, virtual_tlb=False,
+    elf_flag_checks=_MIPS_FLAG_CHECKS,
     models=_MIPS_MODELS, platform=None, uname_machine="mips",
 )
 
@@ -191,7 +192,7 @@ MIPSEL = CpuSpec(
     elf_machine=EM_MIPS, elf_class=32, byteorder="little",
     pc="pc", sp="sp", link="ra", tls="cp0_userlocal", syscall_intno=17,
     trap_signals=MIPS.trap_signals, models=_MIPS_MODELS, platform=None, uname_machine="mips",
-    fpu_enable=MIPS.fpu_enable, elf_flag_checks=_MIPS_FLAG_CHECKS, virtual_tlb=False,
+    fpu_enable=MIPS.fpu_enable, elf_flag_checks=_MIPS_FLAG_CHECKS,
 )
 
 ARCHES: dict[str, CpuSpec] = {spec.name: spec for spec in (ARM, AARCH64, MIPS, MIPSEL)}

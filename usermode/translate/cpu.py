@@ -90,6 +90,7 @@ class Cpu:
         self._pc = self.reg_id(spec.pc)
         self._mode_reg = self.reg_id(spec.mode_flag[0]) if spec.mode_flag else None
         self._mask = (1 << spec.elf_class) - 1
+        self._last_page = self._mask & ~0xFFF
         self._pending: BaseException | None = None
         self._fault: Fault | None = None
         self._last_access = 0
@@ -210,7 +211,9 @@ class Cpu:
         return False
 
     def _on_tlb_fill(self, uc: Uc, vaddr: int, access: int, entry, _data: object) -> bool:
-        if self._probing:   # the engine translating an address for its own bookkeeping
+        if self._probing or vaddr >= self._last_page:
+            # the engine translating an address for its own bookkeeping (it also probes the
+            # address -1, outside any user mapping on every arch)
             entry.paddr, entry.perms = vaddr, PROT_ALL
             return True
         vma = self.space.find(vaddr)
