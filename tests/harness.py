@@ -387,6 +387,7 @@ def assert_same(
     pyemu_arch: str | None | object = ...,
     emu_args: Sequence[str] = (),
     qemu_args: Sequence[str] = (),
+    qemu_cwd: Path | str | None = None,
     **kw,
 ) -> Outcome:
     """Run ``argv`` under pyemu-ARCH and qemu-ARCH and assert identical outcomes.
@@ -395,10 +396,13 @@ def assert_same(
     equal.  Each run gets its own fresh temporary cwd unless ``cwd`` is given
     (``files`` are written into each).  ``pyemu_arch=None`` runs the
     auto-detecting ``pyemu`` instead of ``pyemu-ARCH``; ``qemu_args`` go to qemu only
-    (e.g. the ``-L`` that pyemu finds by itself).  Returns pyemu's outcome.
+    (e.g. the ``-L`` that pyemu finds by itself); ``qemu_cwd`` gives qemu its own copy of a
+    prepared directory when the program changes it.  Returns pyemu's outcome.
     """
     p_arch = arch if pyemu_arch is ... else pyemu_arch
     mine = run_pyemu(p_arch, argv, emu_args=emu_args, **kw)
+    if qemu_cwd is not None:
+        kw = dict(kw, cwd=qemu_cwd)
     oracle = run_qemu(arch, argv, emu_args=[*qemu_args, *emu_args], **kw)
     what = " ".join([os.path.basename(pyemu_command(p_arch)[0]), *emu_args, *map(os.fspath, argv)])
     compare(oracle, mine, what)
@@ -482,3 +486,36 @@ def _download_busybox(debarch: str, root: Path, dest: Path) -> None:
 def busybox_version(debarch: str) -> str:
     f = cache_dir() / "busybox" / debarch / "PACKAGE-VERSION"
     return f.read_text().strip() if f.exists() else "?"
+
+
+# --------------------------------------------------------------------------- Debian sysroots
+
+
+def debian_sysroot(debarch: str, packages: Sequence[str]) -> Path:
+    """A sysroot made by ``pyemu-sysroot create`` for ``debarch`` with ``packages``.
+
+    Built once into the cache (keyed by arch and package list; a file lock serializes parallel
+    workers); the .deb downloads are cached too. Failure fails the test with the builder's output.
+    """
+    key = hashlib.sha256(" ".join(sorted(packages)).encode()).hexdigest()[:12]
+    root = cache_dir() / "sysroots"
+    root.mkdir(parents=True, exist_ok=True)
+    dest = root / f"{debarch}-{key}"
+    with open(root / f"{debarch}-{key}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (dest / "var/lib/pyemu-sysroot/manifest").is_file():
+            work = Path(tempfile.mkdtemp(prefix=f".build-{debarch}-", dir=root))
+            env = dict(os.environ, PYEMU_DEB_CACHE=str(cache_dir() / "debs"))
+            proc = subprocess.run(
+                [sys.executable, "-m", "usermode.sysroot.cli", "create", str(work / "root"),
+                 "--arch", debarch, *packages],
+                cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=900)
+            if proc.returncode != 0:
+                shutil.rmtree(work, ignore_errors=True)
+                pytest.fail(f"pyemu-sysroot create --arch {debarch} {' '.join(packages)} failed:"
+                            f"\n{proc.stdout}{proc.stderr}", pytrace=False)
+            if dest.exists():
+                shutil.rmtree(dest)
+            os.rename(work / "root", dest)
+            shutil.rmtree(work, ignore_errors=True)
+    return dest
