@@ -6,6 +6,7 @@ Run: python tools/gen_syscall_table.py [--check]
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
@@ -17,6 +18,8 @@ from usermode.syscalls.registry import HANDLERS  # noqa: E402
 import usermode.syscalls.handlers  # noqa: E402,F401
 
 OUT = ROOT / "docs" / "syscalls.md"
+README = ROOT / "README.md"
+_COUNTS = re.compile(r"<!-- syscall-counts -->.*?<!-- /syscall-counts -->", re.S)
 ABIS = (("ARM EABI", Abi(ARM_EABI, "little")), ("AArch64", Abi(AARCH64, "little")),
         ("MIPS o32", Abi(MIPS_O32, "big")))
 
@@ -50,18 +53,26 @@ def render() -> str:
     return "\n".join(lines) + "\n"
 
 
+def readme_with_counts(readme: str) -> str:
+    """README.md with its marked syscall-count sentence brought up to date."""
+    summary = ", ".join(f"{done} of {total} ({label})" for label, (done, total) in counts().items())
+    return _COUNTS.sub(f"<!-- syscall-counts -->{summary}<!-- /syscall-counts -->", readme)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--check", action="store_true", help="exit 1 if the file is stale")
+    parser.add_argument("--check", action="store_true", help="exit 1 if a file is stale")
     args = parser.parse_args()
-    text = render()
+    wanted = {OUT: render(), README: readme_with_counts(README.read_text())}
     if args.check:
-        current = OUT.read_text() if OUT.exists() else ""
-        if current != text:
-            print(f"{OUT} is stale: run python tools/gen_syscall_table.py", file=sys.stderr)
+        stale = [str(p) for p, text in wanted.items() if not p.exists() or p.read_text() != text]
+        if stale:
+            print(f"stale: {', '.join(stale)}: run python tools/gen_syscall_table.py",
+                  file=sys.stderr)
             return 1
         return 0
-    OUT.write_text(text)
+    for path, text in wanted.items():
+        path.write_text(text)
     return 0
 
 
