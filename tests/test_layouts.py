@@ -37,16 +37,24 @@ CASES = (
 
 HEADERS = ("linux/types.h", "linux/time_types.h", "linux/time.h", "linux/utsname.h",
            "linux/uio.h", "linux/resource.h", "linux/sysinfo.h", "linux/stat.h", "linux/futex.h",
-           "linux/times.h", "asm/stat.h", "asm/statfs.h", "asm/termios.h", "asm/signal.h")
+           "linux/times.h", "asm/stat.h", "asm/statfs.h", "asm/termios.h", "asm/signal.h",
+           "linux/utime.h")
 
-# getdents64(2)'s record is not in uapi (the kernel's is in include/linux/dirent.h): declared
-# here from the man page, and only its head fields' offsets are checked.
+# getdents64(2)'s and getdents(2)'s records are not in uapi (the kernel's are in
+# include/linux/dirent.h and fs/readdir.c): declared here from the man page, and only their head
+# fields' offsets are checked.
 PRELUDE = """
 struct linux_dirent64 {
 \t__u64 d_ino;
 \t__s64 d_off;
 \tunsigned short d_reclen;
 \tunsigned char d_type;
+\tchar d_name[];
+};
+struct linux_dirent {
+\tunsigned long d_ino;
+\tunsigned long d_off;
+\tunsigned short d_reclen;
 \tchar d_name[];
 };
 """
@@ -99,6 +107,8 @@ _COMMON = {
     "sysinfo": CType("struct sysinfo"),
     "statx": CType("struct statx", _STATX_TIMES),
     "linux_dirent64": CType("struct linux_dirent64", check_size=False),  # see PRELUDE
+    "linux_dirent": CType("struct linux_dirent", check_size=False),      # see PRELUDE
+    "utimbuf": CType("struct utimbuf"),
     "tms": CType("struct tms"),
     "statfs": CType("struct statfs", {"f_fsid": "f_fsid.val"}),
     "statfs64": CType("struct statfs64", {"f_fsid": "f_fsid.val"}),

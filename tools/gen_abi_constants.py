@@ -60,6 +60,8 @@ UAPI_INCLUDES = (
     "linux/random.h", "asm/poll.h", "linux/socket.h", "asm/socket.h", "linux/net.h",
     "linux/in.h", "linux/tcp.h", "linux/fs.h", "linux/eventpoll.h",
     "linux/inotify.h", "linux/memfd.h", "linux/prctl.h", "linux/serial.h",
+    "linux/capability.h", "linux/timex.h", "linux/falloc.h", "linux/fadvise.h", "linux/close_range.h",
+    "linux/timerfd.h", "linux/ioprio.h",
 )
 # Kernel-side typedef some uapi macros rely on (MIPS SIOCSPGRP is _IOW('s', 8, pid_t)).
 UAPI_PRELUDE = ("typedef __kernel_pid_t pid_t;",)
@@ -76,7 +78,7 @@ UAPI_FAMILIES: tuple[Family, ...] = (
     ("AUXV", "linux/auxvec.h asm/auxvec.h", r"AT_(?!VECTOR_SIZE)\w+"),
     (C, "asm/siginfo.h asm-generic/siginfo.h",
      r"(SI|ILL|FPE|SEGV|BUS|TRAP|CLD|POLL|SYS|EMT|SIGEV)_\w+"),
-    (C, "linux/fcntl.h asm/fcntl.h asm-generic/fcntl.h", r"(O|F|AT)_\w+|FD_CLOEXEC"),
+    (C, "linux/fcntl.h asm/fcntl.h asm-generic/fcntl.h", r"(O|F|AT|LOCK)_\w+|FD_CLOEXEC"),
     (C, "linux/mman.h asm/mman.h asm-generic/mman*.h", r"(PROT|MAP|MREMAP|MADV|MS|MCL|MLOCK)_\w+"),
     (C, "asm/ioctls.h asm-generic/ioctls.h asm/termbits.h asm-generic/termbits*.h asm/termios.h "
         "asm-generic/termios.h asm/sockios.h asm-generic/sockios.h", r"[A-Z][A-Z0-9_]*"),
@@ -92,11 +94,18 @@ UAPI_FAMILIES: tuple[Family, ...] = (
      r"(SOCK|SOL|SO|SCM|AF|PF|MSG|SYS)_\w+"),
     (C, "linux/in.h", r"IPPROTO_\w+"),
     (C, "linux/tcp.h", r"TCP_\w+"),
-    (C, "linux/fs.h", r"(SEEK|RENAME)_\w+"),
+    (C, "linux/fs.h", r"(SEEK|RENAME|SYNC_FILE_RANGE|RWF)_\w+"),
     (C, "linux/eventpoll.h", r"EPOLL\w+"),
     (C, "linux/inotify.h", r"IN_\w+"),
     (C, "linux/memfd.h", r"MFD_\w+"),
     (C, "linux/prctl.h", r"PR_\w+"),
+    (C, "linux/capability.h", r"_LINUX_CAPABILITY_\w+|CAP_[A-Z_]+"),
+    (C, "linux/timex.h", r"(ADJ|MOD|STA|TIME)_\w+"),
+    (C, "linux/falloc.h", r"FALLOC_FL_\w+"),
+    (C, "linux/fadvise.h", r"POSIX_FADV_\w+"),
+    (C, "linux/close_range.h", r"CLOSE_RANGE_\w+"),
+    (C, "linux/timerfd.h", r"TFD_\w+"),
+    (C, "linux/ioprio.h", r"IOPRIO_\w+"),
 )
 # Socket types and eventfd flags live in non-uapi kernel headers (include/linux/net.h,
 # include/linux/eventfd.h in 6.1); libc mirrors them.  uapi names take precedence.
@@ -104,8 +113,18 @@ LIBC_FAMILIES: tuple[Family, ...] = (
     (C, "bits/socket_type.h", r"SOCK_\w+"),
     (C, "bits/eventfd.h", r"EFD_\w+"),
 )
+# SysV IPC, a unit of its own: uapi <linux/shm.h> includes libc's <unistd.h>, whose SEEK_*
+# would otherwise shadow <linux/fs.h>'s.
+IPC_INCLUDES = ("linux/ipc.h", "linux/shm.h", "linux/sem.h", "linux/msg.h")
+IPC_FAMILIES: tuple[Family, ...] = (
+    (C, "linux/ipc.h", r"IPC_\w+|(SEM|MSG|SHM)[A-Z]+"),
+    (C, "linux/shm.h asm/shmbuf.h asm-generic/shmbuf.h", r"SHM\w+"),
+    (C, "linux/sem.h", r"SEM\w+|GET(PID|VAL|ALL|NCNT|ZCNT)|SET(VAL|ALL)"),
+    (C, "linux/msg.h", r"MSG\w+"),
+)
 Unit = tuple[tuple[str, ...], tuple[str, ...], tuple[Family, ...]]  # includes, prelude, families
 UNITS: tuple[Unit, ...] = ((UAPI_INCLUDES, UAPI_PRELUDE, UAPI_FAMILIES),
+                           (IPC_INCLUDES, (), IPC_FAMILIES),
                            (("sys/socket.h", "sys/eventfd.h"), (), LIBC_FAMILIES))
 
 VALUE_MACRO = ("#define PYEMU_V(i, x) const long long pyemu_v##i[2] = {(long long)(x) + 0 * "

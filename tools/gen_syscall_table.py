@@ -24,10 +24,21 @@ ABIS = (("ARM EABI", Abi(ARM_EABI, "little")), ("AArch64", Abi(AARCH64, "little"
         ("MIPS o32", Abi(MIPS_O32, "big")))
 
 
-def counts() -> dict[str, tuple[int, int]]:
-    """(implemented, total) per ABI."""
-    return {label: (sum(1 for n in abi.syscalls.values() if n in HANDLERS), len(abi.syscalls))
-            for label, abi in ABIS}
+def counts() -> dict[str, tuple[int, int, int]]:
+    """(implemented, of those refused by design, total) per ABI."""
+    out = {}
+    for label, abi in ABIS:
+        names = abi.syscalls.values()
+        done = [n for n in names if n in HANDLERS]
+        out[label] = (len(done), sum(1 for n in done if HANDLERS[n].refused), len(abi.syscalls))
+    return out
+
+
+def status(name: str) -> str:
+    """A syscall's cell: implemented, refused by design (no work, e.g. EPERM), or ENOSYS."""
+    if name not in HANDLERS:
+        return "ENOSYS"
+    return "refused" if HANDLERS[name].refused else "yes"
 
 
 def render() -> str:
@@ -36,9 +47,13 @@ def render() -> str:
              "syscall tables generated from the kernel headers; `tests/test_syscall_table.py`",
              "checks that it is current. Anything not implemented returns -ENOSYS to the guest",
              "(reported once with `-strace` or `PYEMU_LOG=1`).", "",
-             "| ABI | implemented | in the kernel's table |", "|---|---|---|"]
-    for label, (done, total) in counts().items():
-        lines.append(f"| {label} | {done} | {total} |")
+             "Status: `yes` implemented; `refused` implemented as a deliberate refusal (the",
+             "handler does no work by design and fails as the kernel does for an unprivileged",
+             "user, e.g. `mount`, `reboot`, `sethostname`: EPERM); `ENOSYS` not implemented.", "",
+             "| ABI | implemented | of which refused | in the kernel's table |",
+             "|---|---|---|---|"]
+    for label, (done, refused, total) in counts().items():
+        lines.append(f"| {label} | {done} | {refused} | {total} |")
     names = sorted({n for _, abi in ABIS for n in abi.syscalls.values()})
     lines += ["", "| syscall | " + " | ".join(label for label, _ in ABIS) + " |",
               "|---" * (len(ABIS) + 1) + "|"]
@@ -48,14 +63,15 @@ def render() -> str:
             if name not in abi.syscalls.values():
                 cells.append("")
             else:
-                cells.append("yes" if name in HANDLERS else "ENOSYS")
+                cells.append(status(name))
         lines.append(f"| `{name}` | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
 def readme_with_counts(readme: str) -> str:
     """README.md with its marked syscall-count sentence brought up to date."""
-    summary = ", ".join(f"{done} of {total} ({label})" for label, (done, total) in counts().items())
+    summary = ", ".join(f"{done} of {total} ({label}; {refused} of them refused by design)"
+                        for label, (done, refused, total) in counts().items())
     return _COUNTS.sub(f"<!-- syscall-counts -->{summary}<!-- /syscall-counts -->", readme)
 
 

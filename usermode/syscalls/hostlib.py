@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ctypes
+import errno
 import os
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -12,7 +13,9 @@ _libc.renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.
 _libc.faccessat.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_int]
 _libc.madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
 
+# host constants Python's modules do not export (the generic Linux values of a 64-bit host)
 AT_FDCWD = -100
+AT_SYMLINK_NOFOLLOW, AT_SYMLINK_FOLLOW, AT_EMPTY_PATH = 0x100, 0x400, 0x1000
 MADV_DONTNEED = 4
 
 
@@ -59,3 +62,94 @@ def statfs(target: bytes | int) -> dict[str, int]:
     else:
         _check(_libc.statfs(target, buf))
     return layout.unpack(buf.raw)
+
+
+# -- more host calls (64-bit Linux host: the generic struct layouts below are the host's) -------
+def _fn(name: str, restype, *argtypes):
+    f = getattr(_libc, name)
+    f.restype, f.argtypes = restype, list(argtypes)
+    return f
+
+
+_int, _uint, _long, _ulong = ctypes.c_int, ctypes.c_uint, ctypes.c_long, ctypes.c_ulong
+_ssize, _size, _ptr, _str = ctypes.c_ssize_t, ctypes.c_size_t, ctypes.c_void_p, ctypes.c_char_p
+_i64 = ctypes.c_int64
+
+_utimensat = _fn("utimensat", _int, _int, _str, _ptr, _int)
+_futimens = _fn("futimens", _int, _int, _ptr)
+_linkat = _fn("linkat", _int, _int, _str, _int, _str, _int)
+_fallocate = _fn("fallocate64", _int, _int, _int, _i64, _i64)
+_syncfs = _fn("syncfs", _int, _int)
+_sync_file_range = _fn("sync_file_range", _int, _int, _i64, _i64, _uint)
+_tee = _fn("tee", _ssize, _int, _int, _size, _uint)
+_vmsplice = _fn("vmsplice", _ssize, _int, _ptr, _size, _uint)
+_readahead = _fn("readahead", _ssize, _int, _i64, _size)
+_close_range = _fn("close_range", _int, _uint, _uint, _int)
+
+
+def _retry(call, *args) -> int:
+    """A blocking call, restarted after a host signal (Python's own rule, PEP 475); the signal
+    handler Python runs in between may raise to stop it."""
+    while True:
+        result = call(*args)
+        if result >= 0:
+            return result
+        err = ctypes.get_errno()
+        if err != errno.EINTR:
+            raise OSError(err, os.strerror(err))
+
+
+def _timespecs(pairs: list[tuple[int, int]] | None):
+    if pairs is None:
+        return None
+    return (ctypes.c_long * 4)(*(v for pair in pairs for v in pair))
+
+
+def utimensat(dirfd: int | None, path: bytes, times: list[tuple[int, int]] | None,
+              flags: int) -> None:
+    """utimensat with raw (sec, nsec) pairs (UTIME_NOW/UTIME_OMIT pass through)."""
+    _check(_utimensat(AT_FDCWD if dirfd is None else dirfd, path, _timespecs(times), flags))
+
+
+def futimens(fd: int, times: list[tuple[int, int]] | None) -> None:
+    _check(_futimens(fd, _timespecs(times)))
+
+
+def linkat(olddir: int | None, old: bytes, newdir: int | None, new: bytes, flags: int) -> None:
+    _check(_linkat(AT_FDCWD if olddir is None else olddir, old,
+                   AT_FDCWD if newdir is None else newdir, new, flags))
+
+
+def fallocate(fd: int, mode: int, offset: int, length: int) -> None:
+    _check(_fallocate(fd, mode, offset, length))
+
+
+def syncfs(fd: int) -> None:
+    _check(_syncfs(fd))
+
+
+def sync_file_range(fd: int, offset: int, nbytes: int, flags: int) -> None:
+    _check(_sync_file_range(fd, offset, nbytes, flags))
+
+
+def tee(fd_in: int, fd_out: int, length: int, flags: int) -> int:
+    return _retry(_tee, fd_in, fd_out, length, flags)
+
+
+def vmsplice(fd: int, pieces: list[tuple[int, int]], flags: int) -> int:
+    """vmsplice of host memory pieces (host pointer, length)."""
+    iov = (ctypes.c_size_t * (2 * len(pieces)))(*(v for piece in pieces for v in piece))
+    return _retry(_vmsplice, fd, ctypes.addressof(iov), len(pieces), flags)
+
+
+def readahead(fd: int, offset: int, count: int) -> None:
+    _check(_readahead(fd, offset, count))
+
+
+def close_range(first: int, last: int, flags: int) -> None:
+    _check(_close_range(first, last, flags))
+
+
+def address_of(view: memoryview) -> int:
+    """The host address of a writable memoryview's first byte (guest memory views are)."""
+    return ctypes.addressof(ctypes.c_char.from_buffer(view))

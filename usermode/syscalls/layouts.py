@@ -59,6 +59,9 @@ def common(word_size: int) -> dict[str, Decl]:
         "statfs64": GENERIC_STATFS64,
         "linux_dirent64": [("d_ino", "u64"), ("d_off", "i64"), ("d_reclen", "u16"),
                            ("d_type", "u8")],
+        # getdents(2)'s old record: the name follows d_reclen, d_type is the record's last byte
+        "linux_dirent": [("d_ino", "ulong"), ("d_off", "ulong"), ("d_reclen", "u16")],
+        "utimbuf": [("actime", "long"), ("modtime", "long")],
         "tms": [("tms_utime", "long"), ("tms_stime", "long"), ("tms_cutime", "long"),
                 ("tms_cstime", "long")],
         "rusage": [("ru_utime_sec", "long"), ("ru_utime_usec", "long"),

@@ -32,13 +32,20 @@ class Handler:
     fn: Callable[..., int]
     args: tuple[str, ...]
     ret: str = "d"          # strace format of the result: "d" decimal, "x" hex (addresses)
+    # a deliberate refusal (EPERM as for an unprivileged user, or the like): the handler does
+    # no work by design, and the support table says so
+    refused: bool = False
 
 
 HANDLERS: dict[str, Handler] = {}
 
 
-def syscall(name: str, *args: str, also: tuple[str, ...] = (), ret: str = "d") -> Callable:
-    """Register the decorated function for syscall ``name`` (and the names in ``also``)."""
+def syscall(name: str, *args: str, also: tuple[str, ...] = (), ret: str = "d",
+            refused: bool = False) -> Callable:
+    """Register the decorated function for syscall ``name`` (and the names in ``also``).
+
+    ``refused=True`` marks a handler that refuses by design (see ``Handler.refused``).
+    """
     for arg in args:
         if arg not in ARG_TYPES:
             raise TypeError(f"{name}: unknown argument type {arg!r}")
@@ -47,7 +54,7 @@ def syscall(name: str, *args: str, also: tuple[str, ...] = (), ret: str = "d") -
         for each in (name, *also):
             if each in HANDLERS:
                 raise ValueError(f"syscall {each} registered twice")
-            HANDLERS[each] = Handler(each, fn, args, ret)
+            HANDLERS[each] = Handler(each, fn, args, ret, refused)
         return fn
 
     return register

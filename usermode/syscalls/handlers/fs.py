@@ -153,6 +153,40 @@ def getdents64(k: Any, fd: int, dirp: int, count: int) -> int:
     return len(out)
 
 
+@syscall("getdents", "fd", "ptr", "uint")
+def getdents(k: Any, fd: int, dirp: int, count: int) -> int:
+    """long getdents(unsigned int fd, struct linux_dirent *dirp, unsigned int count);
+
+    The old record: word-sized d_ino and d_off, d_reclen, the name, and d_type in the record's
+    last byte. A 32-bit guest's records are never longer than the host's linux_dirent64 ones, so
+    one host read fills the guest buffer; an inode number that does not fit is EOVERFLOW, an
+    offset is truncated to the word (as the kernel's filldir does).
+    """
+    raw = hostlib.getdents64(fd, count)
+    layout = k.abi.structs["linux_dirent"]
+    head = layout.offsets["d_reclen"] + 2          # offsetof(struct linux_dirent, d_name)
+    word, limit = k.abi.word_size, k.abi.word_mask
+    out = bytearray()
+    pos = 0
+    while pos < len(raw):
+        ino, off, reclen, dtype = _DIRENT_HEAD.unpack_from(raw, pos)
+        name = raw[pos + _DIRENT_HEAD.size:pos + reclen].split(b"\0", 1)[0]
+        if ino > limit:
+            if not out:
+                raise fail(errno.EOVERFLOW)
+            os.lseek(fd, prev_off, os.SEEK_SET)     # resume at the entry that did not fit
+            break
+        size = -(-(head + len(name) + 2) // word) * word
+        record = bytearray(layout.pack(d_ino=ino, d_off=off & limit, d_reclen=size)[:head])
+        record += name + bytes(size - head - len(name))
+        record[-1] = dtype
+        out += record
+        prev_off = off
+        pos += reclen
+    k.space.write(dirp, bytes(out))
+    return len(out)
+
+
 @syscall("getcwd", "ptr", "size")
 def getcwd(k: Any, buf: int, size: int) -> int:
     """int getcwd(char *buf, size_t size);  (the syscall returns the length)"""

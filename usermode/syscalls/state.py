@@ -1,0 +1,41 @@
+"""Per-process state of the syscall families beyond what ``kernel.process.Process`` declares.
+
+It hangs off the process object (``process.syscall_state``), so a fork copies it with the rest of
+the emulator and an exec starts afresh, as the kernel does for these things:
+
+- ``comm``: the task name (``prctl(PR_SET_NAME)``); /proc/self/comm may read it from here.
+- ``dumpable``, ``pdeathsig``: ``prctl`` state, as the guest set it (guest signal numbers).
+- ``fd_codecs``: descriptors whose records are host-endian binary data (inotify events,
+  eventfd/timerfd counters) that ``read``/``write`` must byte-swap for a guest of the other byte
+  order; dup and close keep it in step with the descriptor table.
+- ``shm``: SysV shared memory attached with ``shmat``: guest address -> mapped size.
+- ``mlock_future``: ``mlockall(MCL_FUTURE)`` was asked for.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+# A codec turns host-endian bytes into guest-endian bytes (and back: the swaps are symmetric).
+Codec = Callable[[bytes], bytes]
+
+
+@dataclass
+class SyscallState:
+    comm: bytes
+    dumpable: int = 1
+    pdeathsig: int = 0
+    fd_codecs: dict[int, Codec] = field(default_factory=dict)
+    shm: dict[int, int] = field(default_factory=dict)
+    mlock_future: bool = False
+
+
+def of(k: Any) -> SyscallState:
+    """The syscall state of ``k``'s process (created on first use)."""
+    proc = k.process
+    state = proc.__dict__.get("syscall_state")
+    if state is None:
+        state = SyscallState(comm=os.fsencode(os.path.basename(proc.exe))[:15])
+        proc.syscall_state = state
+    return state
