@@ -38,7 +38,7 @@ CASES = (
 HEADERS = ("linux/types.h", "linux/time_types.h", "linux/time.h", "linux/utsname.h",
            "linux/uio.h", "linux/resource.h", "linux/sysinfo.h", "linux/stat.h", "linux/futex.h",
            "linux/times.h", "asm/stat.h", "asm/statfs.h", "asm/termios.h", "asm/signal.h",
-           "linux/utime.h")
+           "linux/utime.h", "asm/fcntl.h")
 
 # getdents64(2)'s and getdents(2)'s records are not in uapi (the kernel's are in
 # include/linux/dirent.h and fs/readdir.c): declared here from the man page, and only their head
@@ -109,6 +109,9 @@ _COMMON = {
     "linux_dirent64": CType("struct linux_dirent64", check_size=False),  # see PRELUDE
     "linux_dirent": CType("struct linux_dirent", check_size=False),      # see PRELUDE
     "utimbuf": CType("struct utimbuf"),
+    "flock": CType("struct flock"),
+    "flock64": CType("struct flock64"),
+    "f_owner_ex": CType("struct f_owner_ex"),
     "tms": CType("struct tms"),
     "statfs": CType("struct statfs", {"f_fsid": "f_fsid.val"}),
     "statfs64": CType("struct statfs64", {"f_fsid": "f_fsid.val"}),
@@ -125,10 +128,28 @@ C_TYPES: dict[str, dict[str, CType]] = {
                  "sigaction": CType("struct generic_sigaction")},   # see ARM_PRELUDE
     "aarch64": {**_COMMON, "sigaction": CType("struct sigaction")},  # asm-generic/signal.h
     "mips_o32": {**_COMMON, "stat64": CType("struct stat64"),
-                 "sigaction": CType("struct sigaction")},           # sa_flags first
+                 "sigaction": CType("struct sigaction"),            # sa_flags first
+                 "flock": CType("struct o32_flock")},               # see MIPS_PRELUDE
 }
 
-EXTRA_PRELUDE = {"arm_eabi": ARM_PRELUDE}
+# MIPS o32's struct flock: l_sysid comes before l_pid in the ABI (arch/mips/include/uapi/asm/
+# fcntl.h up to Linux 5.18, glibc's <bits/fcntl.h>, qemu's target_flock). The asm-generic
+# rewrite in 5.19 (__ARCH_FLOCK_EXTRA_SYSID) installs it after l_pid, so the 6.1 uapi header
+# disagrees with every program built for o32; pyemu keeps the ABI, checked here against the
+# pre-5.19 definition.
+MIPS_PRELUDE = """
+struct o32_flock {
+\tshort l_type;
+\tshort l_whence;
+\t__kernel_off_t l_start;
+\t__kernel_off_t l_len;
+\tlong l_sysid;
+\t__kernel_pid_t l_pid;
+\tlong pad[4];
+};
+"""
+
+EXTRA_PRELUDE = {"arm_eabi": ARM_PRELUDE, "mips_o32": MIPS_PRELUDE}
 
 
 @dataclass(frozen=True)

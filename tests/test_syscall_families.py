@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 from harness import ARCHES, assert_same, guest, run_pyemu
 
-FAMILIES = ["fs_family"]
+FAMILIES = ["fs_family", "locks"]
 
 
 @pytest.mark.parametrize("name", FAMILIES)

@@ -17,6 +17,7 @@ _libc.madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
 AT_FDCWD = -100
 AT_SYMLINK_NOFOLLOW, AT_SYMLINK_FOLLOW, AT_EMPTY_PATH = 0x100, 0x400, 0x1000
 MADV_DONTNEED = 4
+F_SETOWN_EX, F_GETOWN_EX = 15, 16
 
 
 def _check(result: int) -> int:

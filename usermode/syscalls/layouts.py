@@ -26,6 +26,9 @@ GENERIC_STATFS64 = ([("f_type", "long"), ("f_bsize", "long")]
                     + _STATFS_TAIL)
 
 
+_FLOCK_HEAD = [("l_type", "i16"), ("l_whence", "i16")]
+
+
 def common(word_size: int) -> dict[str, Decl]:
     """Structs whose definition is the same C on every ABI (sizes still follow the word)."""
     return {
@@ -71,6 +74,9 @@ def common(word_size: int) -> dict[str, Decl]:
                        "inblock", "oublock", "msgsnd", "msgrcv", "nsignals", "nvcsw", "nivcsw")]],
         "robust_list_head": [("list", "ptr"), ("futex_offset", "long"),
                              ("list_op_pending", "ptr")],
+        "flock": _FLOCK_HEAD + [("l_start", "long"), ("l_len", "long"), ("l_pid", "i32")],
+        "f_owner_ex": [("type", "i32"), ("pid", "i32")],
+        "flock64": _FLOCK_HEAD + [("l_start", "i64"), ("l_len", "i64"), ("l_pid", "i32")],
     }
 
 
@@ -125,6 +131,11 @@ MIPS_O32: dict[str, Decl] = {
     "sigaction": [("sa_flags", "u32"), ("sa_handler", "ptr"), ("sa_mask", "u32[4]")],
     "termios": _TERMIOS_HEAD + [("c_cc", "u8[23]")],
     "stack_t": [("ss_sp", "ptr"), ("ss_size", "ulong"), ("ss_flags", "i32")],
+    # The o32 struct flock has l_sysid and padding: l_sysid before l_pid, as in the kernel up
+    # to 5.18, glibc's <bits/fcntl.h> and qemu (6.1's uapi header has it after l_pid: see
+    # tests/test_layouts.py)
+    "flock": _FLOCK_HEAD + [("l_start", "long"), ("l_len", "long"), ("l_sysid", "long"),
+                            ("l_pid", "i32"), ("pad", "long[4]")],
     "statfs": [(f, "long") for f in ("f_type", "f_bsize", "f_frsize", "f_blocks", "f_bfree",
                                      "f_files", "f_ffree", "f_bavail")]
               + [("f_fsid", "i32[2]"), ("f_namelen", "long"), ("f_flags", "long"),

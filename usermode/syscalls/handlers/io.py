@@ -10,11 +10,14 @@ import fcntl as host_fcntl
 import functools
 import os
 import struct
+import sys
 import termios
 from typing import Any
 
+from .. import hostlib
 from ..flags import FlagTable
 from ..registry import syscall
+from ..structs import Layout
 from .common import fail, inheritable, read_struct, write_struct, write_word
 from .signals import signal_self
 
@@ -168,10 +171,10 @@ def _int_pair(k: Any) -> str:
     return ("<" if k.abi.byteorder == "little" else ">") + "ii"
 
 
-@syscall("fcntl", "fd", "int", "ulong", also=("fcntl64",))
-def fcntl(k: Any, fd: int, cmd: int, arg: int) -> int:
-    """int fcntl(int fd, int cmd, ... /* arg */ );"""
+def _fcntl(k: Any, fd: int, cmd: int, arg: int, wide: bool) -> int:
     c = k.abi.const
+    if fd < 0:
+        raise fail(errno.EBADF)     # Python's fcntl module refuses negative fds itself
     if cmd in (c["F_DUPFD"], c["F_DUPFD_CLOEXEC"]):
         new = host_fcntl.fcntl(fd, host_fcntl.F_DUPFD, arg)
         return inheritable(new, cloexec=cmd == c["F_DUPFD_CLOEXEC"])
@@ -183,7 +186,160 @@ def fcntl(k: Any, fd: int, cmd: int, arg: int) -> int:
         return k.abi.open_flags.to_guest(host_fcntl.fcntl(fd, host_fcntl.F_GETFL), 3)
     if cmd == c["F_SETFL"]:
         return host_fcntl.fcntl(fd, host_fcntl.F_SETFL, k.abi.open_flags.to_host(arg))
+    lock = _lock_commands(k.abi).get(cmd)
+    if lock is not None:
+        host_cmd, narrow_layout, wide_layout = lock
+        layout = wide_layout if wide else narrow_layout
+        if layout is None:
+            raise fail(errno.EINVAL)
+        return _record_lock(k, fd, host_cmd, arg, layout)
+    if cmd in (c["F_GETOWN_EX"], c["F_SETOWN_EX"]):
+        return _owner_ex(k, fd, cmd == c["F_SETOWN_EX"], arg)
+    simple = _simple_commands(k.abi).get(cmd)
+    if simple is not None:
+        host_cmd, to_host, to_guest = simple
+        return to_guest(k, host_fcntl.fcntl(fd, host_cmd, to_host(k, arg)))
+    os.fstat(fd)
     raise fail(errno.EINVAL)
+
+
+@syscall("fcntl", "fd", "int", "ulong")
+def fcntl(k: Any, fd: int, cmd: int, arg: int) -> int:
+    """int fcntl(int fd, int cmd, ... /* arg */ );  (record locks: struct flock)"""
+    return _fcntl(k, fd, cmd, arg, wide=False)
+
+
+@syscall("fcntl64", "fd", "int", "ulong")
+def fcntl64(k: Any, fd: int, cmd: int, arg: int) -> int:
+    """int fcntl64(int fd, int cmd, ... /* arg */ );  (F_*LK64 and OFD locks: struct flock64)"""
+    return _fcntl(k, fd, cmd, arg, wide=True)
+
+
+# -- record locks ----------------------------------------------------------------------------
+# The host's struct flock (64-bit host: the generic layout with 64-bit offsets).
+_HOST_FLOCK = Layout("flock", [("l_type", "i16"), ("l_whence", "i16"), ("l_start", "i64"),
+                               ("l_len", "i64"), ("l_pid", "i32")], 8, sys.byteorder)
+_LOCK_TYPES = ("F_RDLCK", "F_WRLCK", "F_UNLCK")
+
+
+@functools.cache
+def _lock_commands(abi: Any) -> dict[int, tuple[int, str | None, str | None]]:
+    """guest command -> (host command, layout through fcntl, layout through fcntl64).
+
+    fcntl takes struct flock for F_GETLK/F_SETLK/F_SETLKW and the OFD locks; fcntl64 (32-bit
+    ABIs) takes struct flock for the first three, flock64 for F_*LK64 and the OFD locks. Where
+    fcntl64 exists, plain fcntl knows neither F_*LK64 nor F_OFD_SETLK(W) (fs/fcntl.c: "32-bit
+    arches must use fcntl64()"), only F_OFD_GETLK.
+    """
+    has_fcntl64 = "fcntl64" in abi.syscalls.values()
+    table: dict[int, tuple[int, str | None, str | None]] = {}
+    for op in ("GETLK", "SETLK", "SETLKW"):
+        host = getattr(host_fcntl, f"F_{op}")
+        table[abi.const[f"F_{op}"]] = (host, "flock", "flock")
+        if f"F_{op}64" in abi.const:
+            table[abi.const[f"F_{op}64"]] = (host, None, "flock64")
+        narrow = "flock" if op == "GETLK" or not has_fcntl64 else None
+        table[abi.const[f"F_OFD_{op}"]] = (getattr(host_fcntl, f"F_OFD_{op}"), narrow,
+                                           "flock64")
+    return table
+
+
+def _record_lock(k: Any, fd: int, host_cmd: int, arg: int, layout: str) -> int:
+    guest = read_struct(k, arg, layout)
+    types = {k.abi.const[n]: getattr(host_fcntl, n) for n in _LOCK_TYPES}
+    host = _HOST_FLOCK.pack(l_type=types.get(guest["l_type"], guest["l_type"]),
+                            l_whence=guest["l_whence"], l_start=guest["l_start"],
+                            l_len=guest["l_len"], l_pid=guest["l_pid"])
+    result = _HOST_FLOCK.unpack(host_fcntl.fcntl(fd, host_cmd, host))
+    if host_cmd in (host_fcntl.F_GETLK, host_fcntl.F_OFD_GETLK):
+        back = {v: g for g, v in types.items()}
+        fields = {f.name: f for f in k.abi.structs[layout].fields}
+        for name in ("l_start", "l_len"):
+            if not _fits(result[name], fields[name].size):
+                raise fail(errno.EOVERFLOW)
+        write_struct(k, arg, layout, guest, l_type=back.get(result["l_type"], result["l_type"]),
+                     l_whence=result["l_whence"], l_start=result["l_start"],
+                     l_len=result["l_len"], l_pid=result["l_pid"])
+    return 0
+
+
+def _fits(value: int, size: int) -> bool:
+    bits = 8 * size - 1
+    return -(1 << bits) <= value < (1 << bits)
+
+
+def _owner_ex(k: Any, fd: int, setting: bool, arg: int) -> int:
+    """F_GETOWN_EX/F_SETOWN_EX: struct f_owner_ex (the F_OWNER_* types are the same
+    everywhere)."""
+    if setting:
+        owner = read_struct(k, arg, "f_owner_ex")
+        host_fcntl.fcntl(fd, hostlib.F_SETOWN_EX, struct.pack("ii", owner["type"], owner["pid"]))
+        return 0
+    kind, pid = struct.unpack("ii", host_fcntl.fcntl(fd, hostlib.F_GETOWN_EX, bytes(8)))
+    write_struct(k, arg, "f_owner_ex", type=kind, pid=pid)
+    return 0
+
+
+# -- other commands with an integer argument -------------------------------------------------
+def _same(k: Any, value: int) -> int:
+    return value
+
+
+def _signal_to_host(k: Any, sig: int) -> int:
+    if sig == 0:
+        return 0
+    host = k.abi.signal_to_host(sig)
+    if host is None:
+        raise fail(errno.EINVAL)
+    return host
+
+
+def _signal_to_guest(k: Any, sig: int) -> int:
+    return k.abi.signal_from_host(sig) or sig if sig else 0
+
+
+def _lease_to_host(k: Any, value: int) -> int:
+    types = {k.abi.const[n]: getattr(host_fcntl, n) for n in _LOCK_TYPES}
+    return types.get(value & 0xFFFFFFFF, value)
+
+
+def _lease_to_guest(k: Any, value: int) -> int:
+    types = {getattr(host_fcntl, n): k.abi.const[n] for n in _LOCK_TYPES}
+    return types.get(value, value)
+
+
+def _int_arg(k: Any, value: int) -> int:
+    return k.abi.int32(value)
+
+
+@functools.cache
+def _simple_commands(abi: Any) -> dict[int, tuple[int, Any, Any]]:
+    """guest command -> (host command, argument to host, result to guest), by name."""
+    rows = {"F_GETOWN": (_same, _same), "F_SETOWN": (_int_arg, _same),
+            "F_GETSIG": (_same, _signal_to_guest), "F_SETSIG": (_signal_to_host, _same),
+            "F_GETLEASE": (_same, _lease_to_guest), "F_SETLEASE": (_lease_to_host, _same),
+            "F_NOTIFY": (_same, _same), "F_GETPIPE_SZ": (_same, _same),
+            "F_SETPIPE_SZ": (_same, _same), "F_GET_SEALS": (_same, _same),
+            "F_ADD_SEALS": (_same, _same)}
+    return {abi.const[name]: (getattr(host_fcntl, name), *conv)
+            for name, conv in rows.items() if name in abi.const}
+
+
+@functools.cache
+def _flock_ops(abi: Any) -> FlagTable:
+    return FlagTable.by_name(abi.const, vars(host_fcntl), ("LOCK_SH", "LOCK_EX", "LOCK_NB",
+                                                           "LOCK_UN"))
+
+
+@syscall("flock", "fd", "int")
+def flock(k: Any, fd: int, operation: int) -> int:
+    """int flock(int fd, int operation);"""
+    if fd < 0:
+        raise fail(errno.EBADF)
+    table = _flock_ops(k.abi)
+    known = sum(row.guest_mask for row in table.rows)
+    host_fcntl.flock(fd, table.to_host(operation) | (operation & ~known))
+    return 0
 
 
 @syscall("ioctl", "fd", "uint", "ulong")
