@@ -154,3 +154,24 @@ def close_range(first: int, last: int, flags: int) -> None:
 def address_of(view: memoryview) -> int:
     """The host address of a writable memoryview's first byte (guest memory views are)."""
     return ctypes.addressof(ctypes.c_char.from_buffer(view))
+
+
+_mincore = _fn("mincore", _int, _ptr, _size, _ptr)
+_mlock2 = _fn("mlock2", _int, _ptr, _size, _uint)
+_munlock = _fn("munlock", _int, _ptr, _size)
+MLOCK_ONFAULT = 1
+
+
+def mincore(host_ptr: int, size: int) -> bytes:
+    """One byte per page of host memory: bit 0 set when resident."""
+    vec = ctypes.create_string_buffer((size + 4095) // 4096)
+    _check(_mincore(host_ptr, size, vec))
+    return vec.raw
+
+
+def mlock2(host_ptr: int, size: int, onfault: bool) -> None:
+    _check(_mlock2(host_ptr, size, MLOCK_ONFAULT if onfault else 0))
+
+
+def munlock(host_ptr: int, size: int) -> None:
+    _check(_munlock(host_ptr, size))

@@ -9,8 +9,8 @@ import errno
 import os
 from typing import Any
 
-from ...translate.memory import PAGE_SIZE, PROT_ALL, page_ceil
-from .. import hostlib
+from ...translate.memory import PAGE_SIZE, PROT_ALL, page_ceil, page_floor
+from .. import hostlib, state
 from ..registry import syscall
 from .common import fail
 
@@ -149,9 +149,99 @@ def madvise(k: Any, addr: int, length: int, advice: int) -> int:
     return 0
 
 
+# -- residency and locking -------------------------------------------------------------------
+def _host_ranges(k: Any, addr: int, length: int) -> list[tuple[int, int]]:
+    """(host pointer, length) pieces behind the pages of [addr, addr+length); ENOMEM if a page
+    is not mapped (the kernel's answer for these calls)."""
+    start, end = page_floor(addr), page_ceil(addr + length)
+    pieces, cur = [], start
+    while cur < end:
+        vma = k.space.find(cur)
+        if vma is None:
+            raise fail(errno.ENOMEM)
+        n = min(end, vma.end) - cur
+        pieces.append((vma.host + (cur - vma.start), n))
+        cur += n
+    return pieces
+
+
+@syscall("msync", "ptr", "size", "int")
+def msync(k: Any, addr: int, length: int, flags: int) -> int:
+    """int msync(void *addr, size_t length, int flags);  (MAP_SHARED file mappings are private
+    copies in pyemu, so there is nothing to write back: the checks are the kernel's)"""
+    c = k.abi.const
+    if addr % PAGE_SIZE or flags & ~(c["MS_ASYNC"] | c["MS_INVALIDATE"] | c["MS_SYNC"]):
+        raise fail(errno.EINVAL)
+    if flags & c["MS_ASYNC"] and flags & c["MS_SYNC"]:
+        raise fail(errno.EINVAL)
+    if length:
+        _host_ranges(k, addr, length)
+    return 0
+
+
+@syscall("mincore", "ptr", "size", "ptr")
+def mincore(k: Any, addr: int, length: int, vec: int) -> int:
+    """int mincore(void *addr, size_t length, unsigned char *vec);  (the host's residency of the
+    guest's pages)"""
+    if addr % PAGE_SIZE:
+        raise fail(errno.EINVAL)
+    if length == 0:
+        return 0
+    pieces = _host_ranges(k, addr, length)
+    k.space.write(vec, b"".join(hostlib.mincore(ptr, n) for ptr, n in pieces))
+    return 0
+
+
+def _lock(k: Any, addr: int, length: int, onfault: bool) -> int:
+    if length:
+        for ptr, n in _host_ranges(k, addr, length):
+            hostlib.mlock2(ptr, n, onfault)
+    return 0
+
+
 @syscall("mlock", "ptr", "size")
 def mlock(k: Any, addr: int, length: int) -> int:
-    """int mlock(const void *addr, size_t len);  (guest memory is never swapped by pyemu)"""
-    if not k.space.is_mapped(addr & ~(PAGE_SIZE - 1), max(length, 1)):
-        raise fail(errno.ENOMEM)
+    """int mlock(const void *addr, size_t len);  (locks the host memory behind the pages)"""
+    return _lock(k, addr, length, False)
+
+
+@syscall("mlock2", "ptr", "size", "flags")
+def mlock2(k: Any, addr: int, length: int, flags: int) -> int:
+    """int mlock2(const void *addr, size_t len, unsigned int flags);"""
+    onfault = k.abi.const["MLOCK_ONFAULT"]
+    if flags & ~onfault:
+        raise fail(errno.EINVAL)
+    return _lock(k, addr, length, bool(flags & onfault))
+
+
+@syscall("munlock", "ptr", "size")
+def munlock(k: Any, addr: int, length: int) -> int:
+    """int munlock(const void *addr, size_t len);"""
+    if length:
+        for ptr, n in _host_ranges(k, addr, length):
+            hostlib.munlock(ptr, n)
+    return 0
+
+
+@syscall("mlockall", "int")
+def mlockall(k: Any, flags: int) -> int:
+    """int mlockall(int flags);  (MCL_CURRENT locks the host memory of every guest mapping;
+    MCL_FUTURE is recorded, new mappings are not locked)"""
+    c = k.abi.const
+    current, future, onfault = c["MCL_CURRENT"], c["MCL_FUTURE"], c["MCL_ONFAULT"]
+    if not flags or flags & ~(current | future | onfault) or flags == onfault:
+        raise fail(errno.EINVAL)
+    if flags & current:
+        for vma in k.space.vmas():
+            hostlib.mlock2(vma.host, len(vma), bool(flags & onfault))
+    state.of(k).mlock_future = bool(flags & future)
+    return 0
+
+
+@syscall("munlockall")
+def munlockall(k: Any) -> int:
+    """int munlockall(void);"""
+    for vma in k.space.vmas():
+        hostlib.munlock(vma.host, len(vma))
+    state.of(k).mlock_future = False
     return 0
