@@ -38,7 +38,7 @@ CASES = (
 HEADERS = ("linux/types.h", "linux/time_types.h", "linux/time.h", "linux/utsname.h",
            "linux/uio.h", "linux/resource.h", "linux/sysinfo.h", "linux/stat.h", "linux/futex.h",
            "linux/times.h", "asm/stat.h", "asm/statfs.h", "asm/termios.h", "asm/signal.h",
-           "linux/utime.h", "asm/fcntl.h")
+           "linux/utime.h", "asm/fcntl.h", "linux/timex.h")
 
 # getdents64(2)'s and getdents(2)'s records are not in uapi (the kernel's are in
 # include/linux/dirent.h and fs/readdir.c): declared here from the man page, and only their head
@@ -93,6 +93,9 @@ _STATX_TIMES = {f"stx_{when}_{ours}": f"stx_{when}.{theirs}"
                 for when in ("atime", "btime", "ctime", "mtime")
                 for ours, theirs in (("sec", "tv_sec"), ("nsec", "tv_nsec"), ("res", "__reserved"))}
 
+_ITIMER = {f"it_{part}_{unit}": f"it_{part}.tv_{unit}" for part in ("interval", "value")
+           for unit in ("sec", "nsec", "usec")}
+
 _COMMON = {
     # linux/time_types.h: (__kernel_old_time_t, long), what the non-time64 calls take.
     "timespec": CType("struct __kernel_old_timespec"),
@@ -112,6 +115,12 @@ _COMMON = {
     "flock": CType("struct flock"),
     "flock64": CType("struct flock64"),
     "f_owner_ex": CType("struct f_owner_ex"),
+    "timex": CType("struct timex", {"time_sec": "time.tv_sec", "time_usec": "time.tv_usec"}),
+    "timex64": CType("struct __kernel_timex", {"time_sec": "time.tv_sec",
+                                               "time_usec": "time.tv_usec"}),
+    "itimerspec": CType("struct itimerspec", _ITIMER),
+    "itimerspec64": CType("struct __kernel_itimerspec", _ITIMER),
+    "itimerval": CType("struct itimerval", _ITIMER),
     "tms": CType("struct tms"),
     "statfs": CType("struct statfs", {"f_fsid": "f_fsid.val"}),
     "statfs64": CType("struct statfs64", {"f_fsid": "f_fsid.val"}),

@@ -175,3 +175,39 @@ def mlock2(host_ptr: int, size: int, onfault: bool) -> None:
 
 def munlock(host_ptr: int, size: int) -> None:
     _check(_munlock(host_ptr, size))
+
+
+_timerfd_create = _fn("timerfd_create", _int, _int, _int)
+_timerfd_settime = _fn("timerfd_settime", _int, _int, _int, _ptr, _ptr)
+_timerfd_gettime = _fn("timerfd_gettime", _int, _int, _ptr)
+_adjtimex = _fn("adjtimex", _int, _ptr)
+_clock_adjtime = _fn("clock_adjtime", _int, _int, _ptr)
+TFD_CLOEXEC, TFD_NONBLOCK = os.O_CLOEXEC, os.O_NONBLOCK
+
+
+def timerfd_create(clock: int, flags: int) -> int:
+    return _check(_timerfd_create(clock, flags))
+
+
+def timerfd_settime(fd: int, flags: int, new: tuple[int, int, int, int]
+                    ) -> tuple[int, int, int, int]:
+    """(interval sec, nsec, value sec, nsec) in, the old setting out."""
+    old = (ctypes.c_long * 4)()
+    _check(_timerfd_settime(fd, flags, (ctypes.c_long * 4)(*new), old))
+    return tuple(old)
+
+
+def timerfd_gettime(fd: int) -> tuple[int, int, int, int]:
+    cur = (ctypes.c_long * 4)()
+    _check(_timerfd_gettime(fd, cur))
+    return tuple(cur)
+
+
+def adjtimex(clock: int | None, timex: bytes) -> tuple[int, bytes]:
+    """adjtimex (clock None) or clock_adjtime with the host's struct timex; (state, struct)."""
+    buf = ctypes.create_string_buffer(timex, len(timex))
+    if clock is None:
+        state = _check(_adjtimex(buf))
+    else:
+        state = _check(_clock_adjtime(clock, buf))
+    return state, buf.raw

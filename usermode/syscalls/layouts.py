@@ -29,6 +29,24 @@ GENERIC_STATFS64 = ([("f_type", "long"), ("f_bsize", "long")]
 _FLOCK_HEAD = [("l_type", "i16"), ("l_whence", "i16")]
 
 
+def _timex(word: str) -> Decl:
+    """linux/timex.h: struct timex has the ABI's longs, struct __kernel_timex 64-bit ones."""
+    return ([("modes", "u32")]
+            + [(f, word) for f in ("offset", "freq", "maxerror", "esterror")]
+            + [("status", "i32")]
+            + [(f, word) for f in ("constant", "precision", "tolerance", "time_sec",
+                                   "time_usec", "tick", "ppsfreq", "jitter")]
+            + [("shift", "i32")]
+            + [(f, word) for f in ("stabil", "jitcnt", "calcnt", "errcnt", "stbcnt")]
+            + [("tai", "i32"), ("__reserved", "pad[44]")])
+
+
+def _itimer(word: str, frac: str) -> Decl:
+    """itimerspec/itimerval: it_interval then it_value, each (seconds, fraction)."""
+    return [(f"it_{part}_{unit}", word) for part in ("interval", "value")
+            for unit in ("sec", frac)]
+
+
 def common(word_size: int) -> dict[str, Decl]:
     """Structs whose definition is the same C on every ABI (sizes still follow the word)."""
     return {
@@ -76,6 +94,11 @@ def common(word_size: int) -> dict[str, Decl]:
                              ("list_op_pending", "ptr")],
         "flock": _FLOCK_HEAD + [("l_start", "long"), ("l_len", "long"), ("l_pid", "i32")],
         "f_owner_ex": [("type", "i32"), ("pid", "i32")],
+        "timex": _timex("long"),
+        "timex64": _timex("i64"),
+        "itimerspec": _itimer("long", "nsec"),
+        "itimerspec64": _itimer("i64", "nsec"),
+        "itimerval": _itimer("long", "usec"),
         "flock64": _FLOCK_HEAD + [("l_start", "i64"), ("l_len", "i64"), ("l_pid", "i32")],
     }
 

@@ -5,9 +5,9 @@ the emulator and an exec starts afresh, as the kernel does for these things:
 
 - ``comm``: the task name (``prctl(PR_SET_NAME)``); /proc/self/comm may read it from here.
 - ``dumpable``, ``pdeathsig``: ``prctl`` state, as the guest set it (guest signal numbers).
-- ``fd_codecs``: descriptors whose records are host-endian binary data (inotify events,
-  eventfd/timerfd counters) that ``read``/``write`` must byte-swap for a guest of the other byte
-  order; dup and close keep it in step with the descriptor table.
+- ``fd_codecs``: descriptors whose data are binary records in the host's terms (inotify events,
+  eventfd/timerfd counters in host byte order) that ``read``/``write`` translate for the guest;
+  dup and close keep it in step with the descriptor table.
 - ``shm``: SysV shared memory attached with ``shmat``: guest address -> mapped size.
 - ``mlock_future``: ``mlockall(MCL_FUTURE)`` was asked for.
 """
@@ -17,8 +17,10 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-# A codec turns host-endian bytes into guest-endian bytes (and back: the swaps are symmetric).
-Codec = Callable[[bytes], bytes]
+# codec(k, data, to_guest): the bytes a read returned, translated for the guest (to_guest=True),
+# or the bytes the guest writes, translated for the host (to_guest=False). Reads hand it whole
+# records (the kernel's files return whole records).
+Codec = Callable[[Any, bytes, bool], bytes]
 
 
 @dataclass

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import errno
 import os
+import sys
 from typing import Any
 
 
@@ -57,3 +58,14 @@ def inheritable(fd: int, cloexec: bool) -> int:
     """Python makes new fds close-on-exec; the guest decides instead."""
     os.set_inheritable(fd, not cloexec)
     return fd
+
+
+def u64_codec(k: Any, data: bytes, to_guest: bool) -> bytes:
+    """fd codec for files of host-order 64-bit counters (eventfd, timerfd): swap each one."""
+    return b"".join(data[i:i + 8][::-1] for i in range(0, len(data) - len(data) % 8, 8)) + (
+        data[len(data) - len(data) % 8:])
+
+
+def foreign_byteorder(k: Any) -> bool:
+    """The guest's byte order is not the host's: binary records from the host need swapping."""
+    return k.abi.byteorder != sys.byteorder

@@ -14,7 +14,7 @@ import sys
 import termios
 from typing import Any
 
-from .. import hostlib
+from .. import hostlib, state
 from ..flags import FlagTable
 from ..registry import syscall
 from ..structs import Layout
@@ -24,11 +24,51 @@ from .signals import signal_self
 _IOV_MAX = 1024
 
 
+# -- descriptors whose data need translating (state.fd_codecs) -------------------------------
+def _codec(k: Any, fd: int) -> Any:
+    codecs = state.of(k).fd_codecs
+    return codecs.get(fd) if codecs else None
+
+
+def set_codec(k: Any, fd: int, codec: Any) -> None:
+    """Translate what the guest reads from and writes to ``fd`` with ``codec``."""
+    state.of(k).fd_codecs[fd] = codec
+
+
+def _copy_codec(k: Any, old: int, new: int) -> int:
+    codecs = state.of(k).fd_codecs
+    if old in codecs:
+        codecs[new] = codecs[old]
+    else:
+        codecs.pop(new, None)
+    return new
+
+
+def _read_translated(k: Any, fd: int, codec: Any, iov: list[tuple[int, int]]) -> int:
+    """read/readv of a translated descriptor: one host read, then the guest's buffers."""
+    data = codec(k, os.read(fd, sum(n for _, n in iov)), True)
+    done = 0
+    for addr, n in iov:
+        piece = data[done:done + n]
+        if piece:
+            k.space.write(addr, piece)
+        done += len(piece)
+    return len(data)
+
+
+def _write_translated(k: Any, fd: int, codec: Any, iov: list[tuple[int, int]]) -> int:
+    data = b"".join(k.space.read(addr, n) for addr, n in iov)
+    return os.write(fd, codec(k, data, False))
+
+
 @syscall("read", "fd", "ptr", "size")
 def read(k: Any, fd: int, buf: int, count: int) -> int:
     """ssize_t read(int fd, void *buf, size_t count);"""
     if count == 0:
         return len(os.read(fd, 0))
+    codec = _codec(k, fd)
+    if codec is not None:
+        return _read_translated(k, fd, codec, [(buf, count)])
     return os.readv(fd, k.space.views(buf, count, write=True, partial=True))
 
 
@@ -50,6 +90,9 @@ def write(k: Any, fd: int, buf: int, count: int) -> int:
     """ssize_t write(int fd, const void *buf, size_t count);"""
     if count == 0:
         return os.write(fd, b"")
+    codec = _codec(k, fd)
+    if codec is not None:
+        return _write_translated(k, fd, codec, [(buf, count)])
     return os.writev(fd, k.space.views(buf, count, write=False, partial=True))
 
 
@@ -70,22 +113,32 @@ def pwrite64(k: Any, fd: int, buf: int, count: int, offset: int) -> int:
     return os.pwritev(fd, k.space.views(buf, count, write=False, partial=True), offset)
 
 
-def _iovecs(k: Any, iov: int, iovcnt: int, write: bool) -> list[memoryview]:
+def _iov_entries(k: Any, iov: int, iovcnt: int) -> list[tuple[int, int]]:
     if iovcnt < 0 or iovcnt > _IOV_MAX:
         raise fail(errno.EINVAL)
     layout = k.abi.structs["iovec"]
     raw = k.space.read(iov, layout.size * iovcnt)
-    views: list[memoryview] = []
+    out = []
     for i in range(iovcnt):
         entry = layout.unpack(raw[i * layout.size:(i + 1) * layout.size])
         if entry["iov_len"]:
-            views += k.space.views(entry["iov_base"], entry["iov_len"], write=write)
+            out.append((entry["iov_base"], entry["iov_len"]))
+    return out
+
+
+def _iovecs(k: Any, iov: int, iovcnt: int, write: bool) -> list[memoryview]:
+    views: list[memoryview] = []
+    for base, length in _iov_entries(k, iov, iovcnt):
+        views += k.space.views(base, length, write=write)
     return views
 
 
 @syscall("readv", "fd", "ptr", "int")
 def readv(k: Any, fd: int, iov: int, iovcnt: int) -> int:
     """ssize_t readv(int fd, const struct iovec *iov, int iovcnt);"""
+    codec = _codec(k, fd)
+    if codec is not None:
+        return _read_translated(k, fd, codec, _iov_entries(k, iov, iovcnt))
     views = _iovecs(k, iov, iovcnt, write=True)
     return os.readv(fd, views) if views else len(os.read(fd, 0))
 
@@ -94,6 +147,9 @@ def readv(k: Any, fd: int, iov: int, iovcnt: int) -> int:
 @_pipe_safe
 def writev(k: Any, fd: int, iov: int, iovcnt: int) -> int:
     """ssize_t writev(int fd, const struct iovec *iov, int iovcnt);"""
+    codec = _codec(k, fd)
+    if codec is not None:
+        return _write_translated(k, fd, codec, _iov_entries(k, iov, iovcnt))
     views = _iovecs(k, iov, iovcnt, write=False)
     return os.writev(fd, views) if views else os.write(fd, b"")
 
@@ -122,13 +178,14 @@ def llseek(k: Any, fd: int, high: int, low: int, result: int, whence: int) -> in
 def close(k: Any, fd: int) -> int:
     """int close(int fd);"""
     os.close(fd)
+    state.of(k).fd_codecs.pop(fd, None)
     return 0
 
 
 @syscall("dup", "fd")
 def dup(k: Any, fd: int) -> int:
     """int dup(int oldfd);"""
-    return inheritable(os.dup(fd), cloexec=False)
+    return _copy_codec(k, fd, inheritable(os.dup(fd), cloexec=False))
 
 
 @syscall("dup2", "fd", "fd")
@@ -137,7 +194,7 @@ def dup2(k: Any, old: int, new: int) -> int:
     if old == new:
         os.fstat(old)
         return new
-    return os.dup2(old, new, inheritable=True)
+    return _copy_codec(k, old, os.dup2(old, new, inheritable=True))
 
 
 @syscall("dup3", "fd", "fd", "oflags")
@@ -146,7 +203,7 @@ def dup3(k: Any, old: int, new: int, flags: int) -> int:
     cloexec = k.abi.const["O_CLOEXEC"]
     if old == new or flags & ~cloexec:
         raise fail(errno.EINVAL)
-    return os.dup2(old, new, inheritable=not flags & cloexec)
+    return _copy_codec(k, old, os.dup2(old, new, inheritable=not flags & cloexec))
 
 
 @syscall("pipe2", "ptr", "oflags")
@@ -177,7 +234,7 @@ def _fcntl(k: Any, fd: int, cmd: int, arg: int, wide: bool) -> int:
         raise fail(errno.EBADF)     # Python's fcntl module refuses negative fds itself
     if cmd in (c["F_DUPFD"], c["F_DUPFD_CLOEXEC"]):
         new = host_fcntl.fcntl(fd, host_fcntl.F_DUPFD, arg)
-        return inheritable(new, cloexec=cmd == c["F_DUPFD_CLOEXEC"])
+        return _copy_codec(k, fd, inheritable(new, cloexec=cmd == c["F_DUPFD_CLOEXEC"]))
     if cmd == c["F_GETFD"]:
         return host_fcntl.fcntl(fd, host_fcntl.F_GETFD)
     if cmd == c["F_SETFD"]:
