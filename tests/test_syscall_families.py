@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 from harness import ARCHES, assert_same, guest, run_pyemu
 
-FAMILIES = ["fs_family", "locks", "memory", "time_family"]
+FAMILIES = ["fs_family", "locks", "memory", "time_family", "identity"]
 
 
 @pytest.mark.parametrize("name", FAMILIES)
@@ -71,4 +71,25 @@ def test_timerfd_where_qemu_differs(arch):
         "timerfd_settime(fd, 0, &its, NULL): 0\n"
         "readv(fd, &iov, 1): 8\n"
         "readv expirations in range: 1\n"
+    ), out.text()
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_identity_where_qemu_differs(arch):
+    """qemu 7.2 hands ARM's 16-bit setfsuid its argument unconverted ((uid16_t)-1 becomes 65535)
+    and its old value unclamped (70000, where the kernel says overflowuid 65534), and refuses
+    PR_SET_CHILD_SUBREAPER."""
+    out = run_pyemu(arch, [guest("identity", arch), "qemu-differs"])
+    assert out.status == 0, out.text()
+    fsuid16 = (
+        "setfsuid16(4321): 0\n"
+        "setfsuid16(0xffff): 4321\n"
+        "setfsuid32(70000): 4321\n"
+        "setfsuid16(0): 65534\n"
+    ) if arch == "arm" else ""
+    assert out.stdout.decode() == (
+        "-- where qemu differs\n" + fsuid16 +
+        "prctl(PR_SET_CHILD_SUBREAPER, 1): 0\n"
+        "prctl(PR_GET_CHILD_SUBREAPER, &flag): 0\n"
+        "  subreaper 1\n"
     ), out.text()

@@ -211,3 +211,61 @@ def adjtimex(clock: int | None, timex: bytes) -> tuple[int, bytes]:
     else:
         state = _check(_clock_adjtime(clock, buf))
     return state, buf.raw
+
+
+_getcpu = _fn("getcpu", _int, _ptr, _ptr)
+_setfsuid = _fn("setfsuid", _int, _uint)
+_setfsgid = _fn("setfsgid", _int, _uint)
+_capget = _fn("capget", _int, _ptr, _ptr)
+_capset = _fn("capset", _int, _ptr, _ptr)
+_prctl = _fn("prctl", _int, _int, _ulong, _ulong, _ulong, _ulong)
+
+
+def getcpu() -> tuple[int, int]:
+    cpu, node = ctypes.c_uint(), ctypes.c_uint()
+    _check(_getcpu(ctypes.byref(cpu), ctypes.byref(node)))
+    return cpu.value, node.value
+
+
+def setfsuid(uid: int) -> int:
+    """The previous fsuid (setfsuid never fails: -1 asks without changing)."""
+    return _setfsuid(uid & 0xFFFFFFFF)
+
+
+def setfsgid(gid: int) -> int:
+    return _setfsgid(gid & 0xFFFFFFFF)
+
+
+def capget(version: int, pid: int) -> list[tuple[int, int, int]]:
+    """(effective, permitted, inheritable) for the two 32-bit halves (version 3)."""
+    header = (ctypes.c_uint32 * 2)(version, pid)
+    data = (ctypes.c_uint32 * 6)()
+    _check(_capget(header, data))
+    return [tuple(data[0:3]), tuple(data[3:6])]
+
+
+def capset(version: int, pid: int, sets: list[tuple[int, int, int]]) -> None:
+    header = (ctypes.c_uint32 * 2)(version, pid)
+    data = (ctypes.c_uint32 * 6)(*sets[0], *sets[1])
+    _check(_capset(header, data))
+
+
+def prctl(option: int, arg2: int = 0, arg3: int = 0, arg4: int = 0, arg5: int = 0) -> int:
+    return _check(_prctl(option, arg2, arg3, arg4, arg5))
+
+
+def prctl_int_out(option: int) -> int:
+    """A prctl that stores an int through its second argument."""
+    value = ctypes.c_int()
+    _check(_prctl(option, ctypes.addressof(value), 0, 0, 0))
+    return value.value
+
+
+def buffer_address(data: bytes) -> int:
+    """A host address holding a copy of ``data`` (kept alive until the next call)."""
+    global _kept
+    _kept = ctypes.create_string_buffer(data, len(data))
+    return ctypes.addressof(_kept)
+
+
+_kept = None

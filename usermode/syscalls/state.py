@@ -4,7 +4,7 @@ It hangs off the process object (``process.syscall_state``), so a fork copies it
 the emulator and an exec starts afresh, as the kernel does for these things:
 
 - ``comm``: the task name (``prctl(PR_SET_NAME)``); /proc/self/comm may read it from here.
-- ``dumpable``, ``pdeathsig``: ``prctl`` state, as the guest set it (guest signal numbers).
+- ``pdeathsig``: ``prctl(PR_SET_PDEATHSIG)``'s signal as the guest numbers it.
 - ``fd_codecs``: descriptors whose data are binary records in the host's terms (inotify events,
   eventfd/timerfd counters in host byte order) that ``read``/``write`` translate for the guest;
   dup and close keep it in step with the descriptor table.
@@ -26,7 +26,6 @@ Codec = Callable[[Any, bytes, bool], bytes]
 @dataclass
 class SyscallState:
     comm: bytes
-    dumpable: int = 1
     pdeathsig: int = 0
     fd_codecs: dict[int, Codec] = field(default_factory=dict)
     shm: dict[int, int] = field(default_factory=dict)

@@ -78,18 +78,6 @@ for _n, _call, _argc, _field in (
     _set_id(_n + "32", _call, _argc, _field)
 
 
-@syscall("getgroups", "int", "ptr", also=("getgroups32",))
-def getgroups(k: Any, size: int, groups: int) -> int:
-    """int getgroups(int size, gid_t list[]);"""
-    ids = os.getgroups()
-    if size == 0:
-        return len(ids)
-    if size < len(ids):
-        raise fail(errno.EINVAL)
-    k.space.write(groups, b"".join(g.to_bytes(4, k.abi.byteorder) for g in ids))
-    return len(ids)
-
-
 @syscall("getpgid", "int")
 def getpgid(k: Any, pid: int) -> int:
     """pid_t getpgid(pid_t pid);"""
