@@ -39,7 +39,7 @@ HEADERS = ("linux/types.h", "linux/time_types.h", "linux/time.h", "linux/utsname
            "linux/uio.h", "linux/resource.h", "linux/sysinfo.h", "linux/stat.h", "linux/futex.h",
            "linux/times.h", "asm/stat.h", "asm/statfs.h", "asm/termios.h", "asm/signal.h",
            "linux/utime.h", "asm/fcntl.h", "linux/timex.h", "linux/sched/types.h",
-           "linux/capability.h")
+           "linux/capability.h", "linux/inotify.h")
 
 # getdents64(2)'s and getdents(2)'s records are not in uapi (the kernel's are in
 # include/linux/dirent.h and fs/readdir.c): declared here from the man page, and only their head
@@ -117,6 +117,7 @@ _COMMON = {
     "flock64": CType("struct flock64"),
     "f_owner_ex": CType("struct f_owner_ex"),
     "sched_param": CType("struct sched_param"),
+    "inotify_event": CType("struct inotify_event"),
     "cap_user_header": CType("struct __user_cap_header_struct"),
     "cap_user_data": CType("struct __user_cap_data_struct"),
     "timex": CType("struct timex", {"time_sec": "time.tv_sec", "time_usec": "time.tv_usec"}),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 from harness import ARCHES, assert_same, guest, run_pyemu
 
-FAMILIES = ["fs_family", "locks", "memory", "time_family", "identity"]
+FAMILIES = ["fs_family", "locks", "memory", "time_family", "identity", "notify"]
 
 
 @pytest.mark.parametrize("name", FAMILIES)
@@ -92,4 +92,18 @@ def test_identity_where_qemu_differs(arch):
         "prctl(PR_SET_CHILD_SUBREAPER, 1): 0\n"
         "prctl(PR_GET_CHILD_SUBREAPER, &flag): 0\n"
         "  subreaper 1\n"
+    ), out.text()
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_inotify_where_qemu_differs(arch):
+    """qemu 7.2 drops unknown inotify_init1 flags (the kernel: EINVAL) and swaps a big-endian
+    guest's inotify events on read() but not on readv()."""
+    out = run_pyemu(arch, [guest("notify", arch), "qemu-differs"])
+    assert out.status == 0, out.text()
+    assert out.stdout.decode() == (
+        "-- where qemu differs\n"
+        "inotify_init1(0x10): -1 Invalid argument (errno 22)\n"
+        "readv(fd, &iov, 1): 32\n"
+        "  readv event IN_CREATE IN_ISDIR [sub] wd=ok len=16\n"
     ), out.text()

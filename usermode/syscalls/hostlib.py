@@ -269,3 +269,20 @@ def buffer_address(data: bytes) -> int:
 
 
 _kept = None
+
+
+_inotify_init1 = _fn("inotify_init1", _int, _int)
+_inotify_add_watch = _fn("inotify_add_watch", _int, _int, _str, _uint)
+_inotify_rm_watch = _fn("inotify_rm_watch", _int, _int, _int)
+
+
+def inotify_init1(flags: int) -> int:
+    return _check(_inotify_init1(flags))
+
+
+def inotify_add_watch(fd: int, path: bytes, mask: int) -> int:
+    return _check(_inotify_add_watch(fd, path, mask))
+
+
+def inotify_rm_watch(fd: int, wd: int) -> None:
+    _check(_inotify_rm_watch(fd, wd))

@@ -95,6 +95,7 @@ def common(word_size: int) -> dict[str, Decl]:
         "flock": _FLOCK_HEAD + [("l_start", "long"), ("l_len", "long"), ("l_pid", "i32")],
         "f_owner_ex": [("type", "i32"), ("pid", "i32")],
         "sched_param": [("sched_priority", "i32")],
+        "inotify_event": [("wd", "i32"), ("mask", "u32"), ("cookie", "u32"), ("len", "u32")],
         "cap_user_header": [("version", "u32"), ("pid", "i32")],
         "cap_user_data": [("effective", "u32"), ("permitted", "u32"), ("inheritable", "u32")],
         "timex": _timex("long"),
