@@ -182,6 +182,7 @@ def run_cli(arch: str | None, args: list[str] | None = None) -> int:
         from .emulator import Emulation, die_by_signal
 
         emulation = Emulation(config)
+        emulation.catch_host_signals()
         status = emulation.run()
         if emulation.death_signal is not None:
             die_by_signal(emulation.death_signal)

@@ -17,6 +17,7 @@ from .sysroot.discover import choose as choose_sysroot
 from .sysroot.paths import PathResolver
 from .translate.arches import ARCHES, CpuSpec, spec_for_elf
 from .translate.cpu import Cpu
+from .syscalls.sigframe import SigInfo
 from .translate.memory import PAGE_SIZE, PROT_EXEC, PROT_READ, PROT_WRITE, AddressSpace
 
 DEFAULT_STACK_SIZE = 8 << 20
@@ -60,6 +61,7 @@ class Emulation:
 
     def __init__(self, config: RunConfig):
         from .syscalls.abi import ABI_FOR_ARCH, Abi
+        from .syscalls.delivery import Delivery
         from .syscalls.dispatch import Dispatcher
         from .syscalls.strace import Tracer
 
@@ -90,6 +92,15 @@ class Emulation:
         tracer = Tracer(config.stderr, strace=config.strace,
                         log_unimplemented=config.log_unimplemented)
         self.cpu.on_syscall = Dispatcher(self.kernel, self.cpu, tracer)
+        self.kernel.delivery = Delivery(self.kernel, self.cpu, self._map_sigreturn_page())
+
+    def _map_sigreturn_page(self) -> int:
+        """The rt_sigreturn trampoline for handlers without a restorer (Linux's sigpage)."""
+        where = self.abi.spec.layout.mmap_base
+        code = b"".join(w.to_bytes(4, self.spec.byteorder) for w in self.abi.spec.sigreturn_code)
+        self.space.map(where, PAGE_SIZE, PROT_READ | PROT_EXEC, name="[sigpage]")
+        self.space.write(where, code, check=False)
+        return where
 
     def _exec_options(self) -> list[bytes]:
         """Options a program started by execve keeps (the arch comes from its own header)."""
@@ -145,18 +156,50 @@ class Emulation:
 
     death_signal: int | None = None   # host signal number when the guest was killed by one
 
+    def catch_host_signals(self) -> None:
+        """Route signals sent to this process to the guest (the command line does this)."""
+        from .kernel.hostsig import HostSignals
+
+        delivery = self.kernel.delivery
+
+        def terminates(guest: int) -> bool:
+            name = self.abi.signal_names.get(guest, "")
+            return delivery.handler_of(guest) == 0 and default_action(name) in ("term", "core")
+
+        def post(guest: int) -> bool:
+            delivery.post(SigInfo(guest))
+            return delivery.will_run_handler(guest) or terminates(guest)
+
+        def stop(guest: int) -> None:
+            # Where the engine cannot be stopped at an arbitrary point (MIPS), a handler runs at
+            # the next syscall instead, and a fatal signal ends the process from here.
+            if self.spec.async_stop_safe:
+                self.cpu.stop()
+            elif terminates(guest):
+                name = self.abi.signal_names.get(guest, "")
+                self._report_signal(guest, default_action(name) == "core")
+                die_by_signal(self.abi.signal_to_host(guest), from_thread=True)
+
+        hosts = HostSignals(self.abi, post, stop)
+        hosts.in_syscall = lambda: self.kernel.in_syscall
+        self.kernel.host_signals = hosts
+
     def run(self) -> int:
         """Run to the end; the process's exit status (128+N for a death by signal N)."""
         self.cpu.write(self.spec.sp, self.sp)
         start: int | None = self.entry
+        delivery = self.kernel.delivery
         try:
             while True:
                 fault = self.cpu.run(start)
                 start = None
                 if fault is not None:
-                    number = self.abi.signals.get(fault.signal, self.abi.signals["SIGSEGV"])
-                    raise GuestExit(128 + number, signal=number,
-                                    core=default_action(fault.signal) == "core")
+                    signo = self.abi.signals.get(fault.signal, self.abi.signals["SIGSEGV"])
+                    code = self.abi.const.get(fault.code, 0)
+                    delivery.post(SigInfo(signo, code=code, addr=fault.address))
+                    delivery.deliver(self.cpu, forced=True)
+                while delivery.deliverable() is not None:
+                    delivery.deliver(self.cpu)
         except GuestExit as done:
             if done.signal is not None:
                 self._report_signal(done.signal, done.core)
@@ -175,19 +218,22 @@ def run(config: RunConfig) -> int:
     return Emulation(config).run()
 
 
-def die_by_signal(host_signal: int) -> None:
+def die_by_signal(host_signal: int, from_thread: bool = False) -> None:
     """End this process by ``host_signal``, as qemu does, so a parent's wait() sees the signal.
 
     No core file: a guest that dumps core must not leave a core of the emulator behind.
     """
+    import ctypes
     import resource
     import signal
 
     resource.setrlimit(resource.RLIMIT_CORE, (0, resource.getrlimit(resource.RLIMIT_CORE)[1]))
-    sys.stdout.flush()
     sys.stderr.flush()
     if host_signal not in (signal.SIGKILL, signal.SIGSTOP):
-        signal.signal(host_signal, signal.SIG_DFL)
+        if from_thread:     # signal.signal() works in the main thread only
+            ctypes.CDLL(None).signal(host_signal, ctypes.c_void_p(0))
+        else:
+            signal.signal(host_signal, signal.SIG_DFL)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, [host_signal])
     os.kill(os.getpid(), host_signal)
 

@@ -41,3 +41,11 @@ class GuestExit(Exception):
         self.status = status
         self.signal = signal
         self.core = core
+
+
+class InterruptedSyscall(Exception):
+    """A host signal the guest must see arrived while a syscall handler was blocked."""
+
+    def __init__(self, signo: int):
+        super().__init__(signo)
+        self.signo = signo

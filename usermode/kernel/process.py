@@ -33,6 +33,8 @@ class SignalState:
     actions: dict[int, dict[str, Any]] = field(default_factory=dict)
     blocked: int = 0
     altstack: tuple[int, int, int] = (0, 2, 0)  # ss_sp, ss_flags (SS_DISABLE), ss_size
+    pending: dict[int, Any] = field(default_factory=dict)   # guest signal -> SigInfo
+    suspend_mask: int | None = None   # the mask a handler frame saves during sigsuspend
 
 
 @dataclass
@@ -68,6 +70,9 @@ class Kernel:
         self.paths = paths
         self.rng = random.Random(seed) if seed is not None else None
         self.exec_options = exec_options or []   # pyemu options an execve'd program keeps
+        self.delivery: Any = None        # syscalls.delivery.Delivery, set up by the emulator
+        self.host_signals: Any = None    # kernel.hostsig.HostSignals, when running for real
+        self.in_syscall = False          # a host signal may interrupt the handler (EINTR)
 
     @staticmethod
     def log_flush() -> None:

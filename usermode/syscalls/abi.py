@@ -12,7 +12,8 @@ import os
 import signal as host_signal
 from dataclasses import dataclass
 
-from . import layouts
+from . import layouts, sigframe
+from .sigframe import FrameSpec
 from .flags import FlagTable
 from .structs import LayoutSet
 
@@ -46,6 +47,15 @@ class AbiSpec:
     pair_align: bool = False            # 64-bit arguments start at an even slot
     mmap2_shift: int = 12               # mmap2 offsets are in 4096-byte units
     sigset_words: int = 2               # u32 words in the kernel sigset_t
+    # SysV IPC: a *ctl command without IPC_64 means the old structs (the kernel's
+    # ipc_parse_version, ARCH_WANT_IPC_PARSE_VERSION); shmat's alignment is SHMLBA
+    # (arch/*/include/asm/shmparam.h), enforced for every address where it exceeds a page
+    ipc_old_structs: bool = False
+    shmlba: int = 4096
+    sigframe: FrameSpec = sigframe.ARM
+    # rt_sigreturn trampoline (instruction words) for handlers without SA_RESTORER; it lives on
+    # a page pyemu maps at layout.mmap_base (tests check the syscall number it encodes)
+    sigreturn_code: tuple[int, ...] = ()
 
 
 ARM_EABI = AbiSpec(
@@ -53,7 +63,9 @@ ARM_EABI = AbiSpec(
     arg_regs=("r0", "r1", "r2", "r3", "r4", "r5", "r6"), ret_reg="r0",
     layout=AddressLayout(limit=1 << 32, stack_top=0xBF000000, mmap_base=0xB6FFF000,
                          dyn_base=0x7F555000),
-    structs=layouts.ARM_EABI, pair_align=True,
+    ipc_old_structs=True, shmlba=4 * 4096,
+    structs=layouts.ARM_EABI, pair_align=True, sigframe=sigframe.ARM,
+    sigreturn_code=(0xE3A070AD, 0xEF000000),      # mov r7, #173 (rt_sigreturn); svc #0
 )
 
 AARCH64 = AbiSpec(
@@ -61,7 +73,8 @@ AARCH64 = AbiSpec(
     arg_regs=("x0", "x1", "x2", "x3", "x4", "x5"), ret_reg="x0",
     layout=AddressLayout(limit=1 << 48, stack_top=0xFFFFFFFFF000, mmap_base=0xFFFFF7FFF000,
                          dyn_base=0xAAAAAAAAA000),
-    structs=layouts.AARCH64,
+    structs=layouts.AARCH64, sigframe=sigframe.AARCH64,
+    sigreturn_code=(0xD2801168, 0xD4000001),      # mov x8, #139 (rt_sigreturn); svc #0
 )
 
 MIPS_O32 = AbiSpec(
@@ -69,8 +82,10 @@ MIPS_O32 = AbiSpec(
     arg_regs=("a0", "a1", "a2", "a3"), ret_reg="v0",
     layout=AddressLayout(limit=0x80000000, stack_top=0x7FFF0000, mmap_base=0x77FEF000,
                          dyn_base=0x55550000),
+    ipc_old_structs=True, shmlba=0x40000,
     structs=layouts.MIPS_O32, error_flag_reg="a3", ret2_reg="v1", stack_arg_offset=16,
-    stack_args=4, pair_align=True, sigset_words=4,
+    stack_args=4, pair_align=True, sigset_words=4, sigframe=sigframe.MIPS_O32,
+    sigreturn_code=(0x24021061, 0x0000000C),      # li v0, 4193 (rt_sigreturn); syscall
 )
 
 ABI_FOR_ARCH = {"arm": ARM_EABI, "aarch64": AARCH64, "mips": MIPS_O32, "mipsel": MIPS_O32}

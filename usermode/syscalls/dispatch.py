@@ -13,7 +13,7 @@ from typing import Any, Callable
 from ..translate.memory import GuestFault
 from . import handlers  # noqa: F401  (registers every handler)
 from .abi import MAX_ERRNO, Abi
-from .registry import ARG_TYPES, HANDLERS, Handler
+from .registry import ARG_TYPES, HANDLERS, KEEP_REGISTERS, Handler, InterruptedSyscall
 from .strace import Tracer
 
 Decoder = Callable[[list[int]], list[int]]
@@ -103,17 +103,34 @@ class Dispatcher:
             args += self._stack_args(entry.slots - self._nregs)
         values = entry.decode(args)
         trace = self.tracer.enabled
+        k = self.kernel
         if trace:
-            self.tracer.call(self.kernel, entry.name, entry.handler.args, values)
+            self.tracer.call(k, entry.name, entry.handler.args, values)
+        k.in_syscall = True
         try:
-            result = entry.handler.fn(self.kernel, *values)
+            result = entry.handler.fn(k, *values)
         except OSError as exc:
             result = -self.abi.guest_errno(exc.errno or host_errno.EINVAL)
         except GuestFault:
             result = -self.abi.errno["EFAULT"]
+        except InterruptedSyscall as intr:
+            result = self._interrupted(cpu, intr.signo, words)
+        finally:
+            k.in_syscall = False
         if trace:
-            self.tracer.result(self.kernel, result, entry.handler.ret)
-        self._finish(result)
+            self.tracer.result(k, result, entry.handler.ret)
+        if result is not KEEP_REGISTERS:
+            self._finish(result)
+        if k.process.signals.pending:
+            k.delivery.deliver(cpu)
+
+    def _interrupted(self, cpu: Any, signo: int, words: list[int]) -> Any:
+        """EINTR, or (SA_RESTART) the syscall made to run again after the handler."""
+        if not self.kernel.delivery.restarts(signo):
+            return -self.abi.errno["EINTR"]
+        self._in.write(words)
+        cpu.rewind_syscall()
+        return KEEP_REGISTERS
 
     def _stack_args(self, count: int) -> list[int]:
         base = self._sp.read()[0] + (self.abi.spec.stack_arg_offset or 0)
@@ -125,7 +142,7 @@ class Dispatcher:
         self.tracer.unimplemented(self.kernel, name, nr)
         return -self.abi.errno["ENOSYS"]
 
-    def _finish(self, result: int | tuple[int, int]) -> None:
+    def _finish(self, result: Any) -> None:
         if isinstance(result, tuple):
             result, second = result
             if self._ret2 is not None:

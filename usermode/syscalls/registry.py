@@ -12,6 +12,8 @@ Argument types decide decoding (sign, width, 64-bit register pairs) and -strace 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from .. import errors
 from typing import Callable
 
 # type -> (decoding kind, strace format)
@@ -38,6 +40,18 @@ class Handler:
 
 
 HANDLERS: dict[str, Handler] = {}
+
+
+class _KeepRegisters:
+    """Returned by handlers that set the registers themselves (sigreturn)."""
+
+    def __repr__(self) -> str:
+        return "KEEP_REGISTERS"
+
+
+KEEP_REGISTERS = _KeepRegisters()
+
+InterruptedSyscall = errors.InterruptedSyscall
 
 
 def syscall(name: str, *args: str, also: tuple[str, ...] = (), ret: str = "d",

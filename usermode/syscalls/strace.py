@@ -25,7 +25,11 @@ class Tracer:
         self.stream.write(f"{k.process.ids.pid} {name}({args})")
         self.stream.flush()
 
-    def result(self, k: Any, result: int | tuple[int, int], fmt: str = "d") -> None:
+    def result(self, k: Any, result: Any, fmt: str = "d") -> None:
+        if not isinstance(result, (int, tuple)):      # the handler set the registers itself
+            self.stream.write("\n")
+            self.stream.flush()
+            return
         if isinstance(result, tuple):
             result = result[0]
         if -MAX_ERRNO <= result < 0:

@@ -18,8 +18,7 @@ class PathResolver:
     def __init__(self, prefix: str | None, exe: str, pid: int):
         self.prefix = os.fsencode(os.path.abspath(prefix)).rstrip(b"/") if prefix else None
         self.exe = os.fsencode(os.path.abspath(exe))
-        self._pid = pid
-        self._self_dirs = (b"/proc/self/", b"/proc/%d/" % pid, b"/proc/thread-self/")
+        self.pid = pid      # the guest's pid (a forked child updates it)
 
     def host(self, guest: bytes, follow: bool = True) -> bytes:
         """The host path the guest means by ``guest``.
@@ -76,7 +75,7 @@ class PathResolver:
 
     def proc_kind(self, guest: bytes) -> str | None:
         """Which emulated /proc file ``guest`` names, if any (see sysroot.procfs)."""
-        return procfs.kind_of(guest, self._pid)
+        return procfs.kind_of(guest, self.pid)
 
     def _exe_links(self) -> tuple[bytes, ...]:
-        return tuple(d + b"exe" for d in self._self_dirs)
+        return (b"/proc/self/exe", b"/proc/%d/exe" % self.pid, b"/proc/thread-self/exe")

@@ -7,6 +7,7 @@ loop re-raises it (nothing is lost inside C).
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
@@ -95,6 +96,7 @@ class Cpu:
         self._fault: Fault | None = None
         self._last_access = 0
         self._probing = False
+        self._hook_lock = threading.RLock()
         self.on_syscall: Callable[[Cpu], None] = lambda cpu: None
         self._enable_fpu()
         space.attach(self)
@@ -132,6 +134,12 @@ class Cpu:
             pc |= 1
         return pc
 
+    def rewind_syscall(self) -> None:
+        """Point the pc back at the syscall instruction just executed (to restart it)."""
+        pc = self.pc
+        size = 2 if pc & 1 else self.spec.syscall_insn_size
+        self.uc.reg_write(self._pc, pc - size)
+
     def set_tls(self, value: int) -> None:
         self.write(self.spec.tls, value)
 
@@ -165,8 +173,11 @@ class Cpu:
 
     # -- running -----------------------------------------------------------------------------
     def stop(self) -> None:
-        """Ask the engine to stop (callable from hooks, other threads and signal handlers)."""
-        self.uc.emu_stop()
+        """Ask the engine to stop. From another thread this waits until no syscall is being
+        handled (a stop requested while a hook runs, as the hook changes registers, has been
+        seen to corrupt MIPS state), so it always lands in guest code."""
+        with self._hook_lock:
+            self.uc.emu_stop()
 
     def run(self, start: int | None = None) -> Fault | None:
         """Run guest code from ``start`` (default: the current pc) until something stops it.
@@ -189,13 +200,31 @@ class Cpu:
     def _fault_from_error(self, err: UcError) -> Fault:
         signal, code = _UC_FAULTS.get(err.errno, ("SIGSEGV", "SEGV_MAPERR"))
         pc = self.uc.reg_read(self._pc)
-        address = self._last_access if signal in ("SIGSEGV", "SIGBUS") else pc
+        address = pc
+        if signal in ("SIGSEGV", "SIGBUS"):
+            address = self._exact_fault_address() if self.spec.virtual_tlb else self._last_access
         return Fault(signal, code, address, pc)
+
+    def _exact_fault_address(self) -> int:
+        """The TLB fill only sees the page: the faulting instruction's memory operand gives the
+        address (decoded with capstone, on faults only)."""
+        page = self._last_access
+        try:
+            from .faultaddr import memory_operand_address
+            pc = self.uc.reg_read(self._pc)
+            code = bytes(self.uc.mem_read(pc, 4))
+            address = memory_operand_address(self, code, pc)
+        except Exception:  # an undecodable instruction: the page is the best we know
+            return page
+        if address is None or address & ~0xFFF != page & ~0xFFF:
+            return page
+        return address
 
     def _on_interrupt(self, uc: Uc, intno: int, _data: object) -> None:
         try:
             if intno == self.spec.syscall_intno:
-                self.on_syscall(self)
+                with self._hook_lock:
+                    self.on_syscall(self)
                 return
             pc = uc.reg_read(self._pc)
             signal = self.spec.trap_signals.get(intno, "SIGILL")

@@ -27,6 +27,10 @@ def _fork(k: Any, flags: int, ptid: int, ctid: int) -> int:
     if pid == 0:
         ids = k.process.ids
         ids.pid, ids.ppid = os.getpid(), os.getppid()
+        k.paths.pid = ids.pid
+        k.process.signals.pending.clear()      # pending signals are not inherited
+        if k.host_signals is not None:
+            k.host_signals.after_fork()
         if ready_r >= 0:
             os.close(ready_r)
         if flags & c["CLONE_CHILD_SETTID"] and ctid:

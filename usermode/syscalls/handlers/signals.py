@@ -1,33 +1,46 @@
-"""Signal dispositions, masks and sending.
+"""Signals: dispositions, masks, sending, waiting and returning from handlers.
 
-Dispositions and masks are kept per process for the signals work to come. A signal a process sends
-itself takes its default action now (terminate, with the qemu-style message for core signals) or
-is ignored; running a guest handler is not implemented yet and is reported as such.
+Delivery itself (frames, default actions) is ``syscalls.delivery``; host signals reach the guest
+through ``kernel.hostsig``. A signal a process sends itself is delivered when the syscall returns.
 """
 from __future__ import annotations
 
 import errno
 import os
+import signal as host_signal
+import time as host_time
 from typing import Any
 
-from ...errors import GuestExit, PyemuError
-from ...kernel.signals import default_action
-from ..registry import syscall
+from ..registry import KEEP_REGISTERS, InterruptedSyscall, syscall
+from ..sigframe import SigInfo
 from .common import fail, read_struct, write_struct
 
-SIG_DFL, SIG_IGN = 0, 1
+SI_USER, SI_TKILL = 0, -6
+_WAIT_STEP = 0.01
 
 
 def _mask_from_words(words: list[int]) -> int:
     return sum(w << (32 * i) for i, w in enumerate(words))
 
 
-def _mask_to_words(k: Any, mask: int) -> list[int]:
-    return [(mask >> (32 * i)) & 0xFFFFFFFF for i in range(k.abi.spec.sigset_words)]
+def _read_mask(k: Any, addr: int) -> int:
+    raw = k.space.read(addr, 4 * k.abi.spec.sigset_words)
+    return _mask_from_words([int.from_bytes(raw[i:i + 4], k.abi.byteorder)
+                             for i in range(0, len(raw), 4)])
+
+
+def _write_mask(k: Any, addr: int, mask: int) -> None:
+    k.space.write(addr, b"".join(((mask >> (32 * i)) & 0xFFFFFFFF).to_bytes(4, k.abi.byteorder)
+                                 for i in range(k.abi.spec.sigset_words)))
 
 
 def _check_signal(k: Any, sig: int) -> None:
     if not 1 <= sig <= k.abi.nsig:
+        raise fail(errno.EINVAL)
+
+
+def _check_setsize(k: Any, size: int) -> None:
+    if size != 4 * k.abi.spec.sigset_words:
         raise fail(errno.EINVAL)
 
 
@@ -40,32 +53,28 @@ def rt_sigaction(k: Any, sig: int, act: int, oldact: int, sigsetsize: int) -> in
     """int rt_sigaction(int sig, const struct sigaction *act, struct sigaction *oact,
     size_t sigsetsize);"""
     _check_signal(k, sig)
-    if sigsetsize != 4 * k.abi.spec.sigset_words:
-        raise fail(errno.EINVAL)
+    _check_setsize(k, sigsetsize)
     actions = k.process.signals.actions
+    new = read_struct(k, act, "sigaction") if act else None
+    if new is not None and sig in (k.abi.signals["SIGKILL"], k.abi.signals["SIGSTOP"]):
+        raise fail(errno.EINVAL)
     if oldact:
         write_struct(k, oldact, "sigaction", actions.get(sig, {}))
-    if act:
-        if sig in (k.abi.signals["SIGKILL"], k.abi.signals["SIGSTOP"]):
-            raise fail(errno.EINVAL)
-        actions[sig] = read_struct(k, act, "sigaction")
+    if new is not None:
+        actions[sig] = new
+        k.host_signals.follow(sig, new["sa_handler"])
     return 0
 
 
 @syscall("rt_sigprocmask", "int", "ptr", "ptr", "size")
 def rt_sigprocmask(k: Any, how: int, new: int, old: int, sigsetsize: int) -> int:
     """int rt_sigprocmask(int how, const sigset_t *set, sigset_t *oldset, size_t sigsetsize);"""
-    words = k.abi.spec.sigset_words
-    if sigsetsize != 4 * words:
-        raise fail(errno.EINVAL)
+    _check_setsize(k, sigsetsize)
     state = k.process.signals
+    mask = _read_mask(k, new) if new else None
     if old:
-        k.space.write(old, b"".join(w.to_bytes(4, k.abi.byteorder)
-                                    for w in _mask_to_words(k, state.blocked)))
-    if new:
-        raw = k.space.read(new, 4 * words)
-        mask = _mask_from_words([int.from_bytes(raw[i:i + 4], k.abi.byteorder)
-                                 for i in range(0, len(raw), 4)])
+        _write_mask(k, old, state.blocked)
+    if mask is not None:
         c = k.abi.const
         if how == c["SIG_BLOCK"]:
             state.blocked |= mask
@@ -79,47 +88,62 @@ def rt_sigprocmask(k: Any, how: int, new: int, old: int, sigsetsize: int) -> int
     return 0
 
 
+@syscall("rt_sigpending", "ptr", "size")
+def rt_sigpending(k: Any, out: int, sigsetsize: int) -> int:
+    """int rt_sigpending(sigset_t *set, size_t sigsetsize);"""
+    if sigsetsize > 4 * k.abi.spec.sigset_words:
+        raise fail(errno.EINVAL)
+    state = k.process.signals
+    pending = sum(1 << (s - 1) for s in state.pending)
+    _write_mask(k, out, pending & state.blocked)
+    return 0
+
+
 @syscall("sigaltstack", "ptr", "ptr")
 def sigaltstack(k: Any, ss: int, old: int) -> int:
     """int sigaltstack(const stack_t *ss, stack_t *old_ss);"""
     state = k.process.signals
+    new = read_struct(k, ss, "stack_t") if ss else None
     if old:
         sp, flags, size = state.altstack
-        write_struct(k, old, "stack_t", ss_sp=sp, ss_flags=flags, ss_size=size)
-    if ss:
-        new = read_struct(k, ss, "stack_t")
-        state.altstack = (new["ss_sp"], new["ss_flags"], new["ss_size"])
+        on = size and sp <= k.cpu.read(k.cpu.spec.sp) < sp + size
+        write_struct(k, old, "stack_t", ss_sp=sp, ss_size=size,
+                     ss_flags=k.abi.const["SS_ONSTACK"] if on else flags)
+    if new is not None:
+        disable = k.abi.const["SS_DISABLE"]
+        if new["ss_flags"] & disable:
+            state.altstack = (0, disable, 0)
+        elif new["ss_size"] < k.abi.const.get("MINSIGSTKSZ", 2048):
+            raise fail(errno.ENOMEM)
+        else:
+            state.altstack = (new["ss_sp"], 0, new["ss_size"])
     return 0
 
 
-def _raise_in_self(k: Any, sig: int) -> int:
-    """Take the action a signal sent to this process asks for."""
-    name = k.abi.signal_names.get(sig, f"SIG{sig}")
-    action = k.process.signals.actions.get(sig, {})
-    handler = action.get("sa_handler", SIG_DFL)
-    if handler == SIG_IGN or (handler == SIG_DFL and default_action(name) == "ignore"):
-        return 0
-    if handler != SIG_DFL:
-        raise PyemuError(f"signal {sig} ({name}) has a guest handler; delivering signals to "
-                         "guest handlers is not implemented yet")
-    if default_action(name) == "stop":
-        return 0
-    raise GuestExit(128 + sig, signal=sig, core=default_action(name) == "core")
+@syscall("rt_sigreturn", also=("sigreturn",))
+def rt_sigreturn(k: Any) -> Any:
+    """long rt_sigreturn(void);  (restores the registers the signal frame saved)"""
+    k.delivery.sigreturn(k.cpu)
+    return KEEP_REGISTERS
 
 
-def signal_self(k: Any, name: str) -> None:
+# -- sending -----------------------------------------------------------------------------------
+def signal_self(k: Any, name: str, code: int = 0) -> None:
     """A signal the kernel raises in this process (SIGPIPE on a broken pipe, ...)."""
-    _raise_in_self(k, k.abi.signals[name])
+    k.delivery.post(SigInfo(k.abi.signals[name], code=code))
 
 
-def _send(k: Any, pid: int, sig: int) -> int:
-    if sig == 0:
-        os.kill(pid, 0)
+def _send(k: Any, pid: int, sig: int, code: int) -> int:
+    """kill semantics: to oneself it is posted here; to others (and groups, which may include
+    us: our host handler posts it then) it goes through the host kernel."""
+    if sig != 0:
+        _check_signal(k, sig)
+    ids = k.process.ids
+    if pid == ids.pid:
+        if sig:
+            k.delivery.post(SigInfo(sig, code=code, pid=ids.pid, uid=ids.uid))
         return 0
-    _check_signal(k, sig)
-    if pid in (0, k.process.ids.pid):
-        return _raise_in_self(k, sig)
-    host = k.abi.signal_to_host(sig)
+    host = k.abi.signal_to_host(sig) if sig else 0
     if host is None:
         raise fail(errno.EINVAL)
     os.kill(pid, host)
@@ -129,15 +153,17 @@ def _send(k: Any, pid: int, sig: int) -> int:
 @syscall("kill", "int", "sig")
 def kill(k: Any, pid: int, sig: int) -> int:
     """int kill(pid_t pid, int sig);"""
-    return _send(k, pid, sig)
+    return _send(k, pid, sig, SI_USER)
 
 
 @syscall("tgkill", "int", "int", "sig")
 def tgkill(k: Any, tgid: int, tid: int, sig: int) -> int:
     """int tgkill(pid_t tgid, pid_t tid, int sig);"""
     if tgid != k.process.ids.pid or tid != k.process.ids.tid:
+        if tgid <= 0 or tid <= 0:
+            raise fail(errno.EINVAL)
         raise fail(errno.ESRCH)
-    return _send(k, tgid, sig)
+    return _send(k, tgid, sig, SI_TKILL)
 
 
 @syscall("tkill", "int", "sig")
@@ -145,4 +171,118 @@ def tkill(k: Any, tid: int, sig: int) -> int:
     """int tkill(pid_t tid, int sig);"""
     if tid != k.process.ids.tid:
         raise fail(errno.ESRCH)
-    return _send(k, tid, sig)
+    return _send(k, tid, sig, SI_TKILL)
+
+
+# -- waiting -----------------------------------------------------------------------------------
+def _wait_for_signal(k: Any, deadline: float | None = None) -> None:
+    """Sleep until a host signal interrupts us (InterruptedSyscall) or the deadline passes."""
+    while deadline is None or host_time.monotonic() < deadline:
+        if k.delivery.deliverable() is not None:
+            raise InterruptedSyscall(k.delivery.deliverable())
+        host_time.sleep(_WAIT_STEP if deadline is None
+                        else max(0.0, min(_WAIT_STEP, deadline - host_time.monotonic())))
+
+
+@syscall("pause")
+def pause(k: Any) -> int:
+    """int pause(void);  (returns -EINTR once a handler has run)"""
+    _wait_for_signal(k)
+    raise fail(errno.EINTR)
+
+
+@syscall("rt_sigsuspend", "ptr", "size")
+def rt_sigsuspend(k: Any, mask: int, sigsetsize: int) -> int:
+    """int rt_sigsuspend(const sigset_t *mask, size_t sigsetsize);"""
+    _check_setsize(k, sigsetsize)
+    state = k.process.signals
+    state.suspend_mask, state.blocked = state.blocked, _read_mask(k, mask) & ~_unblockable(k)
+    try:
+        _wait_for_signal(k)
+    except InterruptedSyscall:
+        pass
+    raise fail(errno.EINTR)
+
+
+def _sigtimedwait(k: Any, setp: int, infop: int, timeout: int, layout: str) -> int:
+    wanted = _read_mask(k, setp)
+    deadline = None
+    if timeout:
+        t = read_struct(k, timeout, layout)
+        deadline = host_time.monotonic() + t["tv_sec"] + t["tv_nsec"] / 1e9
+    pending = k.process.signals.pending
+    while True:
+        ready = [s for s in pending if wanted >> (s - 1) & 1]
+        if ready:
+            info = pending.pop(min(ready))
+            if infop:
+                from ..sigframe import pack_siginfo
+                k.space.write(infop, pack_siginfo(k.abi.spec.sigframe.siginfo, info,
+                                                  k.abi.word_size, k.abi.byteorder))
+            return info.signo
+        if deadline is not None and host_time.monotonic() >= deadline:
+            raise fail(errno.EAGAIN)
+        host_time.sleep(_WAIT_STEP)
+
+
+@syscall("rt_sigtimedwait", "ptr", "ptr", "ptr", "size")
+def rt_sigtimedwait(k: Any, setp: int, infop: int, timeout: int, sigsetsize: int) -> int:
+    """int rt_sigtimedwait(const sigset_t *set, siginfo_t *info, const struct timespec *timeout,
+    size_t sigsetsize);"""
+    _check_setsize(k, sigsetsize)
+    return _sigtimedwait(k, setp, infop, timeout, "timespec")
+
+
+@syscall("rt_sigtimedwait_time64", "ptr", "ptr", "ptr", "size")
+def rt_sigtimedwait_time64(k: Any, setp: int, infop: int, timeout: int, sigsetsize: int) -> int:
+    """int rt_sigtimedwait_time64(const sigset_t *set, siginfo_t *info,
+    const struct __kernel_timespec *timeout, size_t sigsetsize);"""
+    _check_setsize(k, sigsetsize)
+    return _sigtimedwait(k, setp, infop, timeout, "timespec64")
+
+
+@syscall("alarm", "uint")
+def alarm(k: Any, seconds: int) -> int:
+    """unsigned int alarm(unsigned int seconds);  (the host's SIGALRM becomes the guest's)"""
+    k.host_signals.follow(k.abi.signals["SIGALRM"], None)
+    return host_signal.alarm(seconds)
+
+
+def _itimer(k: Any, which: int) -> int:
+    for name in ("ITIMER_REAL", "ITIMER_VIRTUAL", "ITIMER_PROF"):
+        if k.abi.const.get(name) == which:
+            k.host_signals and k.host_signals.follow(
+                k.abi.signals[{"ITIMER_REAL": "SIGALRM", "ITIMER_VIRTUAL": "SIGVTALRM",
+                               "ITIMER_PROF": "SIGPROF"}[name]], None)
+            return getattr(host_signal, name)
+    raise fail(errno.EINVAL)
+
+
+def _put_itimerval(k: Any, addr: int, interval: float, value: float) -> None:
+    size = k.abi.structs["timeval"].size
+    for i, seconds in enumerate((interval, value)):
+        usec = round(seconds * 1_000_000)
+        write_struct(k, addr + i * size, "timeval", tv_sec=usec // 1_000_000,
+                     tv_usec=usec % 1_000_000)
+
+
+@syscall("setitimer", "int", "ptr", "ptr")
+def setitimer(k: Any, which: int, new: int, old: int) -> int:
+    """int setitimer(int which, const struct itimerval *new_value, struct itimerval *old_value);
+    (the host's timer: its signal becomes the guest's)"""
+    host_which = _itimer(k, which)
+    size = k.abi.structs["timeval"].size
+    interval, value = (read_struct(k, new + i * size, "timeval") for i in range(2))
+    previous = host_signal.setitimer(host_which, value["tv_sec"] + value["tv_usec"] / 1e6,
+                                     interval["tv_sec"] + interval["tv_usec"] / 1e6)
+    if old:
+        _put_itimerval(k, old, previous[1], previous[0])
+    return 0
+
+
+@syscall("getitimer", "int", "ptr")
+def getitimer(k: Any, which: int, cur: int) -> int:
+    """int getitimer(int which, struct itimerval *curr_value);"""
+    value, interval = host_signal.getitimer(_itimer(k, which))
+    _put_itimerval(k, cur, interval, value)
+    return 0

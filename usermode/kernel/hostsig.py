@@ -1,0 +1,79 @@
+"""Host signals sent to the emulator become guest signals.
+
+Python runs signal handlers only between bytecodes, and the engine runs guest code inside one C
+call, so a wakeup fd (written by the C-level handler) wakes a small thread that stops the engine;
+the Python handler then makes the guest signal pending and the run loop delivers it. A signal
+that arrives while a syscall handler blocks (read on a pipe, sleep, wait) interrupts it when the
+guest has a handler to run (EINTR, or a restart with SA_RESTART), as the kernel does.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from typing import Any, Callable
+
+from ..errors import InterruptedSyscall
+
+# Caught from the start: their guest default actions are emulated (terminate, ignore, core).
+CAUGHT = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGALRM", "SIGCHLD",
+          "SIGWINCH", "SIGVTALRM", "SIGPROF", "SIGIO", "SIGURG", "SIGXCPU")
+
+
+class HostSignals:
+    def __init__(self, abi: Any, post: Callable[[int], bool], stop: Callable[[int], None]):
+        """``post(guest_signo)`` makes it pending and says whether a blocked syscall must be
+        interrupted for it; ``stop(guest_signo)`` stops the engine so the run loop delivers it
+        (or declines to, where stopping at an arbitrary point is unsafe)."""
+        self.abi = abi
+        self._post = post
+        self._stop = stop
+        self.in_syscall: Callable[[], bool] = lambda: False
+        self._caught: set[int] = set()
+        r, w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        self._wake_r = r
+        signal.set_wakeup_fd(w, warn_on_full_buffer=False)
+        self.after_fork()
+        for name in CAUGHT:
+            self._catch(getattr(signal, name))
+
+    def _catch(self, host: int) -> None:
+        if host not in self._caught:
+            signal.signal(host, self._on_signal)
+            self._caught.add(host)
+
+    def follow(self, guest: int, handler: int | None) -> None:
+        """The guest changed a disposition: catch that signal on the host too."""
+        host = self.abi.signal_to_host(guest)
+        if host is None or host in (signal.SIGKILL, signal.SIGSTOP):
+            return
+        if handler == 1:                     # SIG_IGN: the host may ignore it as well
+            signal.signal(host, signal.SIG_IGN)
+            self._caught.discard(host)
+        else:
+            self._catch(host)
+
+    def after_fork(self) -> None:
+        """Threads do not survive fork: the child needs its own waker."""
+        threading.Thread(target=self._waker, name="pyemu-signal-waker", daemon=True).start()
+
+    def _on_signal(self, host: int, _frame: Any) -> None:
+        guest = self.abi.signal_from_host(host)
+        if guest is None:
+            return
+        interrupt = self._post(guest)
+        if interrupt and self.in_syscall():
+            raise InterruptedSyscall(guest)
+
+    def _waker(self) -> None:
+        import select
+        while True:
+            select.select([self._wake_r], [], [])
+            try:
+                numbers = os.read(self._wake_r, 512)
+            except BlockingIOError:
+                continue
+            for host in set(numbers):
+                guest = self.abi.signal_from_host(host)
+                if guest is not None:
+                    self._stop(guest)

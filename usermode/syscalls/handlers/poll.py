@@ -1,0 +1,93 @@
+"""poll and ppoll: readiness of guest fds (host fds), events translated by name per ABI."""
+from __future__ import annotations
+
+import errno
+import functools
+import select
+import struct
+import time as host_time
+from typing import Any
+
+from ...errors import InterruptedSyscall
+from ..flags import FlagTable
+from ..registry import syscall
+from .common import fail, read_struct
+
+_POLL_NAMES = ("POLLIN", "POLLPRI", "POLLOUT", "POLLERR", "POLLHUP", "POLLNVAL", "POLLRDNORM",
+               "POLLRDBAND", "POLLWRNORM", "POLLWRBAND", "POLLMSG", "POLLRDHUP")
+
+
+@functools.cache
+def _events(abi: Any) -> FlagTable:
+    return FlagTable.by_name(abi.const, vars(select), _POLL_NAMES)
+
+
+def _poll(k: Any, fds: int, nfds: int, timeout_ms: float | None) -> int:
+    if nfds > 1 << 16:
+        raise fail(errno.EINVAL)
+    end = "<" if k.abi.byteorder == "little" else ">"
+    raw = bytearray(k.space.read(fds, 8 * nfds)) if nfds else bytearray()
+    table = _events(k.abi)
+    poller = select.poll()
+    for i in range(nfds):
+        fd, events, _ = struct.unpack_from(end + "ihh", raw, 8 * i)
+        if fd >= 0:
+            poller.register(fd, table.to_host(events & 0xFFFF) | select.POLLERR | select.POLLHUP)
+    deadline = None if timeout_ms is None or timeout_ms < 0 else \
+        host_time.monotonic() + timeout_ms / 1000
+    while True:
+        step = 10 if deadline is None else max(0, min(10, (deadline - host_time.monotonic()) * 1e3))
+        ready = dict(poller.poll(step)) if nfds else {}
+        if not nfds:
+            host_time.sleep(step / 1000)
+        if ready or (deadline is not None and host_time.monotonic() >= deadline):
+            break
+        if k.delivery.deliverable() is not None:
+            raise InterruptedSyscall(k.delivery.deliverable())
+    count = 0
+    for i in range(nfds):
+        fd, events, _ = struct.unpack_from(end + "ihh", raw, 8 * i)
+        revents = table.to_guest(ready.get(fd, 0)) if fd >= 0 else 0
+        count += revents != 0
+        struct.pack_into(end + "ihh", raw, 8 * i, fd, events, revents & 0x7FFF)
+    if nfds:
+        k.space.write(fds, bytes(raw))
+    return count
+
+
+@syscall("poll", "ptr", "uint", "int")
+def poll(k: Any, fds: int, nfds: int, timeout: int) -> int:
+    """int poll(struct pollfd *fds, nfds_t nfds, int timeout);"""
+    return _poll(k, fds, nfds, timeout)
+
+
+def _ppoll(k: Any, fds: int, nfds: int, tmo: int, sigmask: int, layout: str) -> int:
+    timeout = None
+    if tmo:
+        t = read_struct(k, tmo, layout)
+        timeout = t["tv_sec"] * 1000 + t["tv_nsec"] / 1e6
+    state = k.process.signals
+    if sigmask:
+        from .signals import _read_mask
+        state.suspend_mask, state.blocked = state.blocked, _read_mask(k, sigmask)
+    try:
+        return _poll(k, fds, nfds, timeout)
+    except InterruptedSyscall:
+        raise fail(errno.EINTR) from None
+    finally:
+        if sigmask and state.suspend_mask is not None and k.delivery.deliverable() is None:
+            state.blocked, state.suspend_mask = state.suspend_mask, None
+
+
+@syscall("ppoll", "ptr", "uint", "ptr", "ptr", "size")
+def ppoll(k: Any, fds: int, nfds: int, tmo: int, sigmask: int, size: int) -> int:
+    """int ppoll(struct pollfd *fds, nfds_t nfds, const struct timespec *tmo_p,
+    const sigset_t *sigmask, size_t sigsetsize);"""
+    return _ppoll(k, fds, nfds, tmo, sigmask, "timespec")
+
+
+@syscall("ppoll_time64", "ptr", "uint", "ptr", "ptr", "size")
+def ppoll_time64(k: Any, fds: int, nfds: int, tmo: int, sigmask: int, size: int) -> int:
+    """int ppoll_time64(struct pollfd *fds, nfds_t nfds, const struct __kernel_timespec *tmo_p,
+    const sigset_t *sigmask, size_t sigsetsize);"""
+    return _ppoll(k, fds, nfds, tmo, sigmask, "timespec64")
