@@ -96,6 +96,8 @@ class Cpu:
         self._fault: Fault | None = None
         self._last_access = 0
         self._probing = False
+        self._fills, self._fill_budget, self._grow_tlb = 0, 1 << 12, False
+        self._stop_requested = False
         self._hook_lock = threading.RLock()
         self.on_syscall: Callable[[Cpu], None] = lambda cpu: None
         self._enable_fpu()
@@ -177,6 +179,7 @@ class Cpu:
         handled (a stop requested while a hook runs, as the hook changes registers, has been
         seen to corrupt MIPS state), so it always lands in guest code."""
         with self._hook_lock:
+            self._stop_requested = True
             self.uc.emu_stop()
 
     def run(self, start: int | None = None) -> Fault | None:
@@ -187,11 +190,19 @@ class Cpu:
         """
         begin = self.pc if start is None else start
         self._fault = None
-        try:
-            self.uc.emu_start(begin, -1 & self._mask)
-        except UcError as err:
-            if self._pending is None and self._fault is None:
-                self._fault = self._fault_from_error(err)
+        self._stop_requested = False
+        while True:
+            try:
+                self.uc.emu_start(begin, -1 & self._mask)
+            except UcError as err:
+                if self._pending is None and self._fault is None:
+                    self._fault = self._fault_from_error(err)
+            if (not self._grow_tlb or self._stop_requested or self._pending is not None
+                    or self._fault is not None):
+                break
+            self._grow_tlb = False
+            self.uc.ctl(unicorn.UC_CTL_TLB_FLUSH, unicorn.UC_CTL_IO_WRITE)
+            begin = self.pc
         if self._pending is not None:
             pending, self._pending = self._pending, None
             raise pending
@@ -249,6 +260,13 @@ class Cpu:
         if vma is None:
             self._last_access = vaddr
             return False
+        self._fills += 1
+        if self._fills > self._fill_budget:
+            # Many misses: stop so the run loop flushes the TLB, which lets the engine grow it
+            # (QEMU resizes a TLB at flush time, from how full it was).
+            self._fills, self._fill_budget = 0, min(self._fill_budget * 2, 1 << 22)
+            self._grow_tlb = True
+            uc.emu_stop()
         entry.paddr = vaddr
         entry.perms = vma.prot
         if not vma.prot & _ACCESS_RIGHT.get(access, 0):
