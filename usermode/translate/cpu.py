@@ -7,12 +7,14 @@ loop re-raises it (nothing is lost inside C).
 """
 from __future__ import annotations
 
+import ctypes
 import threading
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import unicorn
 from unicorn import Uc, UcError
+from unicorn.unicorn_py3.unicorn import uclib as _uclib
 
 from .arches import CpuModel, CpuSpec
 from .kuser import KUSER_PAGE, KUSER_PAGE_SIZE, kuser_page
@@ -39,6 +41,7 @@ _UC_FAULTS = {
 }
 
 
+_INTR_CFUNC = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint32, ctypes.c_void_p)
 _ACCESS_RIGHT = {unicorn.UC_MEM_READ: 1, unicorn.UC_MEM_WRITE: 2, unicorn.UC_MEM_FETCH: 4}
 
 
@@ -53,19 +56,28 @@ class Fault:
 
 
 class RegisterBatch:
-    """A fixed list of registers read or written with one engine call."""
+    """A fixed list of (integer, at most 64-bit) registers read or written with one engine
+    call, through the C API with buffers prepared once: the binding's own batch functions cost
+    several microseconds per call in Python, which the syscall path cannot afford."""
 
-    __slots__ = ("_uc", "_ids")
+    __slots__ = ("_uch", "_ids", "_values", "_ptrs", "_n")
 
     def __init__(self, uc: Uc, ids: list[int]):
-        self._uc = uc
-        self._ids = ids
+        self._uch = uc._uch
+        self._n = len(ids)
+        self._ids = (ctypes.c_int * self._n)(*ids)
+        self._values = (ctypes.c_uint64 * self._n)()
+        base = ctypes.addressof(self._values)
+        self._ptrs = (ctypes.c_void_p * self._n)(*(base + 8 * i for i in range(self._n)))
 
     def read(self) -> list[int]:
-        return self._uc.reg_read_batch(self._ids)
+        _uclib.uc_reg_read_batch(self._uch, self._ids, self._ptrs, self._n)
+        return self._values[:]
 
     def write(self, values: Sequence[int]) -> None:
-        self._uc.reg_write_batch(list(zip(self._ids, values)))
+        for i, value in enumerate(values):
+            self._values[i] = value & 0xFFFFFFFFFFFFFFFF
+        _uclib.uc_reg_write_batch(self._uch, self._ids, self._ptrs, self._n)
 
 
 class Cpu:
@@ -105,7 +117,7 @@ class Cpu:
         if spec.kuser_helpers and space.find(KUSER_PAGE) is None:
             space.map(KUSER_PAGE, KUSER_PAGE_SIZE, PROT_READ | PROT_EXEC, name="[vectors]")
             space.write(KUSER_PAGE, kuser_page(spec.byteorder), check=False)
-        self.uc.hook_add(unicorn.UC_HOOK_INTR, self._on_interrupt)
+        self._hooks = [self._add_intr_hook()]
         if spec.virtual_tlb:
             self.uc.hook_add(unicorn.UC_HOOK_TLB_FILL, self._on_tlb_fill)
         else:   # the engine's own TLB: faults report their address through this hook
@@ -230,6 +242,22 @@ class Cpu:
         if address is None or address & ~0xFFF != page & ~0xFFF:
             return page
         return address
+
+    def _add_intr_hook(self) -> object:
+        """The interrupt hook, registered through the C API: the binding's wrapper around
+        Python callbacks adds about a microsecond to every syscall."""
+        uc = self.uc
+
+        def callback(_handle: int, intno: int, _data: int) -> None:
+            self._on_interrupt(uc, intno, None)
+
+        cfunc = _INTR_CFUNC(callback)
+        handle = ctypes.c_size_t()
+        status = _uclib.uc_hook_add(uc._uch, ctypes.byref(handle), unicorn.UC_HOOK_INTR,
+                                    ctypes.cast(cfunc, ctypes.c_void_p), None, 1, 0)
+        if status != unicorn.UC_ERR_OK:
+            raise UcError(status)
+        return cfunc          # kept alive with the Cpu
 
     def _on_interrupt(self, uc: Uc, intno: int, _data: object) -> None:
         try:

@@ -156,6 +156,24 @@ class AddressSpace:
             engine.map_host(start, size, prot, vma.host)
         return vma
 
+    def map_existing(self, start: int, size: int, prot: int, host: int, name: str = "",
+                     **meta: int) -> Vma:
+        """Map host memory the caller already has (a SysV shared memory segment attached on the
+        host) at [start, start+size), replacing what was there. The mapping then belongs to the
+        address space like any other: unmapping it munmaps the host memory (which detaches a
+        shared segment)."""
+        if start % PAGE_SIZE or size <= 0 or host % PAGE_SIZE:
+            raise ValueError(f"unaligned mapping {start:#x}+{size:#x} of {host:#x}")
+        size = page_ceil(size)
+        if start + size > self.limit:
+            raise GuestFault(start)
+        self.unmap(start, size)
+        vma = Vma(start, start + size, prot, host, name, **meta)
+        self._insert(vma)
+        for engine in self._engines:
+            engine.map_host(start, size, prot, vma.host)
+        return vma
+
     def unmap(self, start: int, size: int) -> None:
         """Remove every mapping inside [start, start+size); unmapped holes are fine."""
         end = start + page_ceil(size)
@@ -272,6 +290,13 @@ class AddressSpace:
         on the first byte is still a GuestFault.
         """
         need = PROT_WRITE if write else PROT_READ
+        vma = self.find(addr)
+        if vma is not None and addr + size <= vma.end and vma.prot & need == need:
+            if write and vma.prot & PROT_EXEC:     # the common case, one mapping: fast path
+                for engine in self._engines:
+                    engine.invalidate_code(addr, addr + size)
+            ptr = vma.host + (addr - vma.start)
+            return [memoryview((ctypes.c_char * size).from_address(ptr)).cast("B")]
         if partial and size:
             size = self.accessible(addr, size, need) or size
         views = []
