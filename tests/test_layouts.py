@@ -39,7 +39,8 @@ HEADERS = ("linux/types.h", "linux/time_types.h", "linux/time.h", "linux/utsname
            "linux/uio.h", "linux/resource.h", "linux/sysinfo.h", "linux/stat.h", "linux/futex.h",
            "linux/times.h", "asm/stat.h", "asm/statfs.h", "asm/termios.h", "asm/signal.h",
            "linux/utime.h", "asm/fcntl.h", "linux/timex.h", "linux/sched/types.h",
-           "linux/capability.h", "linux/inotify.h")
+           "linux/capability.h", "linux/inotify.h", "linux/ipc.h", "linux/shm.h",
+           "linux/sem.h", "linux/msg.h")
 
 # getdents64(2)'s and getdents(2)'s records are not in uapi (the kernel's are in
 # include/linux/dirent.h and fs/readdir.c): declared here from the man page, and only their head
@@ -97,6 +98,35 @@ _STATX_TIMES = {f"stx_{when}_{ours}": f"stx_{when}.{theirs}"
 _ITIMER = {f"it_{part}_{unit}": f"it_{part}.tv_{unit}" for part in ("interval", "value")
            for unit in ("sec", "nsec", "usec")}
 
+_PERM_FIELDS = ("key", "uid", "gid", "cuid", "cgid", "mode", "seq", "__pad2", "__unused1",
+                "__unused2")
+
+
+def _perm_of(kind: str) -> dict[str, str]:
+    """pyemu flattens the struct ipc(64)_perm inside shmid_ds & co. as perm_* fields."""
+    return {f"perm_{f}": f"{kind}_perm.{f}" for f in _PERM_FIELDS}
+
+
+_IPC = {
+    "ipc64_perm": CType("struct ipc64_perm"),
+    "shmid64_ds": CType("struct shmid64_ds", _perm_of("shm")),
+    "semid64_ds": CType("struct semid64_ds", _perm_of("sem")),
+    "msqid64_ds": CType("struct msqid64_ds", _perm_of("msg")),
+    "sembuf": CType("struct sembuf"),
+    "shminfo64": CType("struct shminfo64"),
+    "shm_info": CType("struct shm_info"),
+    "seminfo": CType("struct seminfo"),
+    "msginfo": CType("struct msginfo"),
+    "ipc_kludge": CType("struct ipc_kludge"),
+}
+_OLD_IPC = {
+    "ipc_perm": CType("struct ipc_perm"),
+    "shmid_ds": CType("struct shmid_ds", _perm_of("shm")),
+    "semid_ds": CType("struct semid_ds", _perm_of("sem")),
+    "msqid_ds": CType("struct msqid_ds", _perm_of("msg")),
+    "shminfo": CType("struct shminfo"),
+}
+
 _COMMON = {
     # linux/time_types.h: (__kernel_old_time_t, long), what the non-time64 calls take.
     "timespec": CType("struct __kernel_old_timespec"),
@@ -129,6 +159,7 @@ _COMMON = {
     "tms": CType("struct tms"),
     "statfs": CType("struct statfs", {"f_fsid": "f_fsid.val"}),
     "statfs64": CType("struct statfs64", {"f_fsid": "f_fsid.val"}),
+    **_IPC,
     "rusage": CType("struct rusage", {f"ru_{t}_{u}": f"ru_{t}.tv_{u}"
                                       for t in ("utime", "stime") for u in ("sec", "usec")}),
     "robust_list_head": CType("struct robust_list_head"),
@@ -138,10 +169,10 @@ _COMMON = {
 }
 
 C_TYPES: dict[str, dict[str, CType]] = {
-    "arm_eabi": {**_COMMON, "stat64": CType("struct stat64"),
+    "arm_eabi": {**_COMMON, **_OLD_IPC, "stat64": CType("struct stat64"),
                  "sigaction": CType("struct generic_sigaction")},   # see ARM_PRELUDE
     "aarch64": {**_COMMON, "sigaction": CType("struct sigaction")},  # asm-generic/signal.h
-    "mips_o32": {**_COMMON, "stat64": CType("struct stat64"),
+    "mips_o32": {**_COMMON, **_OLD_IPC, "stat64": CType("struct stat64"),
                  "sigaction": CType("struct sigaction"),            # sa_flags first
                  "flock": CType("struct o32_flock")},               # see MIPS_PRELUDE
 }
@@ -300,3 +331,37 @@ def test_sizes_and_offsets(arch: str, cc: str, byteorder: str) -> None:
 def test_field_widths_and_array_lengths(arch: str, cc: str, byteorder: str) -> None:
     require(cc)
     assert_clean(run_checks(arch, cc, byteorder), ("width",), cc)
+
+
+# -- the host's structs (layouts.host_decls), as handlers pass them to the host's libc --------
+HOST_STRUCTS = ("flock", "timex", "statfs", "ipc64_perm", "shmid64_ds", "semid64_ds",
+                "msqid64_ds", "sembuf", "shminfo64", "shm_info", "seminfo", "msginfo")
+
+
+def test_host_layouts() -> None:
+    """The layouts pyemu assumes for the host it runs on, checked with the host's compiler."""
+    import sys as host_sys
+    from types import SimpleNamespace
+
+    from usermode.syscalls import layouts
+    from usermode.syscalls.structs import LayoutSet
+
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if cc is None:
+        pytest.fail("no host C compiler (cc/gcc) to check the host's struct layouts")
+    decls = {n: d for n, d in layouts.host_decls(os.uname().machine).items() if n in HOST_STRUCTS}
+    host = SimpleNamespace(name="host", structs=LayoutSet(decls, 8, host_sys.byteorder))
+    C_TYPES["host"] = {n: t for n, t in {**_COMMON, **_IPC}.items() if n in HOST_STRUCTS}
+    try:
+        checks = checks_for(host)
+    finally:
+        del C_TYPES["host"]
+    assert {c.label.split(".")[0] for c in checks} == set(HOST_STRUCTS)
+    head = prelude("host")
+    lines = [f'_Static_assert(({c.expr}) == {c.expected}, "{c.label} {c.kind}");' for c in checks]
+    out = compile_lines(cc, head, lines)
+    wrong = [f"{checks[i].label} {checks[i].kind}: pyemu {checks[i].expected}"
+             for i in range(len(checks)) if out.first + i in out.diags]
+    assert out.returncode == 0 and not wrong, (
+        f"host struct layouts differ (fix layouts.host_decls):\n" + "\n".join(wrong)
+        + out.stderr[-2000:])

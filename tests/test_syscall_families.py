@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 from harness import ARCHES, assert_same, guest, run_pyemu
 
-FAMILIES = ["fs_family", "locks", "memory", "time_family", "identity", "notify"]
+FAMILIES = ["fs_family", "locks", "memory", "time_family", "identity", "notify", "sysv_ipc"]
 
 
 @pytest.mark.parametrize("name", FAMILIES)
@@ -106,4 +106,34 @@ def test_inotify_where_qemu_differs(arch):
         "inotify_init1(0x10): -1 Invalid argument (errno 22)\n"
         "readv(fd, &iov, 1): 32\n"
         "  readv event IN_CREATE IN_ISDIR [sub] wd=ok len=16\n"
+    ), out.text()
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_sysv_ipc_where_qemu_differs(arch):
+    """qemu 7.2 attaches shmat(NULL, SHM_REMAP) (the kernel: EINVAL), fails a fixed attach in a
+    free range on 32-bit guests (its reserved guest range is mapped on the host), writes
+    AArch64's msg_lspid/msg_lrpid as 8-byte words, and has none of the old structs a 32-bit
+    ABI's *ctl commands mean without IPC_64."""
+    out = run_pyemu(arch, [guest("sysv_ipc", arch), "qemu-differs"])
+    assert out.status == 0, out.text()
+    old = (
+        "syscall(SYS_shmctl, shm, IPC_STAT, &os): 0\n"
+        "  old shmid_ds: segsz=8192 mode=600 uid=0 nattch=1 cpid is me=1 key=0\n"
+        "syscall(SYS_shmctl, shm, IPC_SET, &os): 0\n"
+        "syscall(SYS_shmctl, shm, IPC_STAT, &os): 0\n"
+        "  mode now 640\n"
+        "syscall(SYS_shmctl, shm, IPC_INFO, &info) >= 0: 1\n"
+        "  old shminfo: shmmin=1 shmmni>0=1\n"
+        "syscall(SYS_semctl, sem, 0, IPC_STAT, &ss): 0\n"
+        "  old semid_ds: nsems=2 mode=600 ctime=1\n"
+        "syscall(SYS_msgctl, msq, IPC_STAT, &ms): 0\n"
+        "  old msqid_ds: qnum=1 cbytes=6 qbytes>0=1 lspid is me=1 mode=600\n"
+    ) if arch != "aarch64" else ""
+    assert out.stdout.decode() == (
+        "-- where qemu differs\n"
+        "shmat(shm, NULL, SHM_REMAP) == (void *)-1: 1\n"
+        "fixed attach in a free range: 1\n"
+        "shmat(shm, target, 0) == (void *)-1: 1\n"
+        "lrpid is the child: 1\n" + old
     ), out.text()

@@ -4,6 +4,7 @@ from __future__ import annotations
 import ctypes
 import errno
 import os
+import sys
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.getdents64.restype = ctypes.c_ssize_t
@@ -286,3 +287,75 @@ def inotify_add_watch(fd: int, path: bytes, mask: int) -> int:
 
 def inotify_rm_watch(fd: int, wd: int) -> None:
     _check(_inotify_rm_watch(fd, wd))
+
+
+# -- SysV IPC (glibc's wrappers; a 64-bit host's structs are the generic ones: layouts.py) ------
+_shmget = _fn("shmget", _int, _int, _size, _int)
+_shmat = _fn("shmat", _ptr, _int, _ptr, _int)
+_shmctl = _fn("shmctl", _int, _int, _int, _ptr)
+_semget = _fn("semget", _int, _int, _int, _int)
+_semtimedop = _fn("semtimedop", _int, _int, _ptr, _size, _ptr)
+_semctl = _fn("semctl", _int, _int, _int, _int, _ulong)    # variadic: union semun as a word
+_msgget = _fn("msgget", _int, _int, _int)
+_msgsnd = _fn("msgsnd", _int, _int, _ptr, _size, _int)
+_msgrcv = _fn("msgrcv", _ssize, _int, _ptr, _size, _long, _int)
+_msgctl = _fn("msgctl", _int, _int, _int, _ptr)
+SHM_RDONLY, SHM_EXEC = 0o10000, 0o100000
+_MAP_FAILED = ctypes.c_void_p(-1).value
+
+
+def shmget(key: int, size: int, flags: int) -> int:
+    return _check(_shmget(key, size, flags))
+
+
+def shmat(shmid: int, flags: int) -> int:
+    """Attach a segment wherever the host likes; its host address."""
+    ptr = _shmat(shmid, None, flags)
+    if ptr is None or ptr == _MAP_FAILED:
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err))
+    return ptr
+
+
+def ipc_ctl(which: str, ident: int, cmd: int, buf: bytes | None, size: int = 0
+            ) -> tuple[int, bytes]:
+    """shmctl/msgctl (which: "shm"/"msg") with a struct buffer in and out: (result, buffer)."""
+    out = ctypes.create_string_buffer(buf or bytes(size), max(len(buf or b""), size))
+    call = _shmctl if which == "shm" else _msgctl
+    return _check(call(ident, cmd, out)), out.raw
+
+
+def semget(key: int, nsems: int, flags: int) -> int:
+    return _check(_semget(key, nsems, flags))
+
+
+def semctl(semid: int, semnum: int, cmd: int, arg: int | bytes | None = None, size: int = 0
+           ) -> tuple[int, bytes]:
+    """semctl with an int argument, or a buffer (struct or u16 array) in and out."""
+    if isinstance(arg, int):
+        return _check(_semctl(semid, semnum, cmd, arg & 0xFFFFFFFFFFFFFFFF)), b""
+    out = ctypes.create_string_buffer(arg or bytes(size), max(len(arg or b""), size))
+    return _check(_semctl(semid, semnum, cmd, ctypes.addressof(out))), out.raw
+
+
+def semtimedop(semid: int, sops: bytes, nsops: int, timeout: tuple[int, int] | None) -> None:
+    buf = ctypes.create_string_buffer(sops, len(sops))
+    ts = (ctypes.c_long * 2)(*timeout) if timeout is not None else None
+    _retry(_semtimedop, semid, buf, nsops, ts)
+
+
+def msgget(key: int, flags: int) -> int:
+    return _check(_msgget(key, flags))
+
+
+def msgsnd(msqid: int, mtype: int, text: bytes, flags: int) -> None:
+    buf = ctypes.create_string_buffer(mtype.to_bytes(8, sys.byteorder, signed=True) + text,
+                                      8 + len(text))
+    _retry(_msgsnd, msqid, buf, len(text), flags)
+
+
+def msgrcv(msqid: int, size: int, msgtyp: int, flags: int) -> tuple[int, bytes]:
+    """(mtype, text) of the message received."""
+    buf = ctypes.create_string_buffer(8 + size)
+    n = _retry(_msgrcv, msqid, buf, size, msgtyp, flags)
+    return int.from_bytes(buf.raw[:8], sys.byteorder, signed=True), buf.raw[8:8 + n]

@@ -7,7 +7,7 @@ declaration against the cross compilers' view of those headers.
 """
 from __future__ import annotations
 
-Decl = list[tuple[str, str]]
+Decl = list[tuple[str, str]]   # or {"big": Decl, "little": Decl} (see structs.py)
 
 
 def _statx_timestamp(prefix: str) -> Decl:
@@ -45,6 +45,112 @@ def _itimer(word: str, frac: str) -> Decl:
     """itimerspec/itimerval: it_interval then it_value, each (seconds, fraction)."""
     return [(f"it_{part}_{unit}", word) for part in ("interval", "value")
             for unit in ("sec", frac)]
+
+
+# -- SysV IPC (linux/{ipc,shm,sem,msg}.h, asm-generic/{ipcbuf,shmbuf,sembuf,msgbuf}.h and the
+# arch's own). A struct ipc64_perm/ipc_perm inside another is flattened with the prefix "perm_"
+# (its offsets do not change: the next field's alignment is at least the perm's).
+def _ipc64_perm(mode: str) -> Decl:
+    """asm-generic/ipcbuf.h: mode is __kernel_mode_t, padded to 4 bytes."""
+    return ([("key", "i32")] + [(f, "u32") for f in ("uid", "gid", "cuid", "cgid")]
+            + [("mode", mode)] + ([("__pad1", "pad[2]")] if mode == "u16" else [])
+            + [("seq", "u16"), ("__pad2", "u16"), ("__unused1", "ulong"), ("__unused2", "ulong")])
+
+
+def _ipc_perm(ids: str, mode: str) -> Decl:
+    """linux/ipc.h: the old struct ipc_perm (the arch's __kernel_uid_t and mode_t)."""
+    return ([("key", "i32")] + [(f, ids) for f in ("uid", "gid", "cuid", "cgid")]
+            + [("mode", mode), ("seq", "u16")])
+
+
+def _perm(decl: Decl) -> Decl:
+    return [(f"perm_{name}", ctype) for name, ctype in decl]
+
+
+def _times(names: tuple[str, ...], word: str, high: bool, high_first: bool = False) -> Decl:
+    """Time fields; on 32-bit ABIs each has a _high word for the upper 32 bits (y2038)."""
+    out: Decl = []
+    for n in names:
+        pair = [(n, word), (f"{n}_high", "ulong")] if high else [(n, word)]
+        out += pair[::-1] if high_first else pair
+    return out
+
+
+def _shmid64_ds(perm: Decl, word_size: int) -> Decl:
+    """asm-generic/shmbuf.h."""
+    return (_perm(perm) + [("shm_segsz", "ulong")]
+            + _times(("shm_atime", "shm_dtime", "shm_ctime"), "long" if word_size == 8 else
+                     "ulong", word_size == 4)
+            + [("shm_cpid", "i32"), ("shm_lpid", "i32"), ("shm_nattch", "ulong"),
+               ("__unused4", "ulong"), ("__unused5", "ulong")])
+
+
+def _semid64_ds(perm: Decl, word_size: int) -> Decl:
+    """asm-generic/sembuf.h."""
+    return (_perm(perm)
+            + _times(("sem_otime", "sem_ctime"), "long" if word_size == 8 else "ulong",
+                     word_size == 4)
+            + [("sem_nsems", "ulong"), ("__unused3", "ulong"), ("__unused4", "ulong")])
+
+
+def _msqid64_ds(perm: Decl, word_size: int, high_first: bool = False) -> Decl:
+    """asm-generic/msgbuf.h (MIPS: the same, with the halves in memory order)."""
+    return (_perm(perm)
+            + _times(("msg_stime", "msg_rtime", "msg_ctime"), "long" if word_size == 8 else
+                     "ulong", word_size == 4, high_first)
+            + [("msg_cbytes", "ulong"), ("msg_qnum", "ulong"), ("msg_qbytes", "ulong"),
+               ("msg_lspid", "i32"), ("msg_lrpid", "i32"), ("__unused4", "ulong"),
+               ("__unused5", "ulong")])
+
+
+def _old_ipc(ids: str, mode: str, ipc_pid: str) -> dict[str, Decl]:
+    """The structs of the *ctl commands without IPC_64 (32-bit ABIs with the old forms)."""
+    perm = _ipc_perm(ids, mode)
+    return {
+        "ipc_perm": perm,
+        "shmid_ds": _perm(perm) + [("shm_segsz", "i32"), ("shm_atime", "long"),
+                                   ("shm_dtime", "long"), ("shm_ctime", "long"),
+                                   ("shm_cpid", ipc_pid), ("shm_lpid", ipc_pid),
+                                   ("shm_nattch", "u16"), ("shm_unused", "u16"),
+                                   ("shm_unused2", "ptr"), ("shm_unused3", "ptr")],
+        "semid_ds": _perm(perm) + [("sem_otime", "long"), ("sem_ctime", "long"),
+                                   ("sem_base", "ptr"), ("sem_pending", "ptr"),
+                                   ("sem_pending_last", "ptr"), ("undo", "ptr"),
+                                   ("sem_nsems", "u16")],
+        "msqid_ds": _perm(perm) + [("msg_first", "ptr"), ("msg_last", "ptr"),
+                                   ("msg_stime", "long"), ("msg_rtime", "long"),
+                                   ("msg_ctime", "long"), ("msg_lcbytes", "ulong"),
+                                   ("msg_lqbytes", "ulong"), ("msg_cbytes", "u16"),
+                                   ("msg_qnum", "u16"), ("msg_qbytes", "u16"),
+                                   ("msg_lspid", ipc_pid), ("msg_lrpid", ipc_pid)],
+        "shminfo": [(f, "i32") for f in ("shmmax", "shmmin", "shmmni", "shmseg", "shmall")],
+    }
+
+
+# The 64-bit generic forms: AArch64's, and the host's (a 64-bit host: see hostlib).
+GENERIC_IPC64_PERM = _ipc64_perm("u32")
+GENERIC64_IPC = {
+    "ipc64_perm": GENERIC_IPC64_PERM,
+    "shmid64_ds": _shmid64_ds(GENERIC_IPC64_PERM, 8),
+    "semid64_ds": _semid64_ds(GENERIC_IPC64_PERM, 8),
+    "msqid64_ds": _msqid64_ds(GENERIC_IPC64_PERM, 8),
+}
+
+
+# The host's own structs, for handlers that hand one to the host's libc: a 64-bit host has the
+# generic layouts, except where its arch has its own (x86_64 pads each time in semid64_ds:
+# arch/x86/include/uapi/asm/sembuf.h). tests/test_layouts.py checks them with the host compiler.
+_HOST_OVERRIDES: dict[str, dict[str, Decl]] = {
+    "x86_64": {"semid64_ds": _perm(GENERIC_IPC64_PERM) + [
+        ("sem_otime", "long"), ("__unused1", "ulong"), ("sem_ctime", "long"),
+        ("__unused2", "ulong"), ("sem_nsems", "ulong"), ("__unused3", "ulong"),
+        ("__unused4", "ulong")]},
+}
+
+
+def host_decls(machine: str) -> dict[str, Decl]:
+    """Every struct as the (64-bit) host ``machine`` (``os.uname().machine``) lays it out."""
+    return {**common(8), **GENERIC64_IPC, **_HOST_OVERRIDES.get(machine, {})}
 
 
 def common(word_size: int) -> dict[str, Decl]:
@@ -96,6 +202,17 @@ def common(word_size: int) -> dict[str, Decl]:
         "f_owner_ex": [("type", "i32"), ("pid", "i32")],
         "sched_param": [("sched_priority", "i32")],
         "inotify_event": [("wd", "i32"), ("mask", "u32"), ("cookie", "u32"), ("len", "u32")],
+        "sembuf": [("sem_num", "u16"), ("sem_op", "i16"), ("sem_flg", "i16")],
+        "shminfo64": [(f, "ulong") for f in ("shmmax", "shmmin", "shmmni", "shmseg", "shmall",
+                                             "__unused1", "__unused2", "__unused3",
+                                             "__unused4")],
+        "shm_info": [("used_ids", "i32")] + [(f, "ulong") for f in (
+            "shm_tot", "shm_rss", "shm_swp", "swap_attempts", "swap_successes")],
+        "seminfo": [(f, "i32") for f in ("semmap", "semmni", "semmns", "semmnu", "semmsl",
+                                         "semopm", "semume", "semusz", "semvmx", "semaem")],
+        "msginfo": [(f, "i32") for f in ("msgpool", "msgmap", "msgmax", "msgmnb", "msgmni",
+                                         "msgssz", "msgtql")] + [("msgseg", "u16")],
+        "ipc_kludge": [("msgp", "ptr"), ("msgtyp", "long")],
         "cap_user_header": [("version", "u32"), ("pid", "i32")],
         "cap_user_data": [("effective", "u32"), ("permitted", "u32"), ("inheritable", "u32")],
         "timex": _timex("long"),
@@ -129,9 +246,16 @@ ARM_EABI: dict[str, Decl] = {
     "stack_t": [("ss_sp", "ptr"), ("ss_flags", "i32"), ("ss_size", "ulong")],
     # arch/arm/include/uapi/asm/statfs.h: EABI packs statfs64 to 4-byte alignment
     "statfs64": GENERIC_STATFS64 + [("__packed__", "4")],
+    # asm-generic IPC with ARM's 16-bit __kernel_mode_t, uid_t and ipc_pid_t
+    "ipc64_perm": _ipc64_perm("u16"),
+    "shmid64_ds": _shmid64_ds(_ipc64_perm("u16"), 4),
+    "semid64_ds": _semid64_ds(_ipc64_perm("u16"), 4),
+    "msqid64_ds": _msqid64_ds(_ipc64_perm("u16"), 4),
+    **_old_ipc("u16", "u16", "u16"),
 }
 
 AARCH64: dict[str, Decl] = {
+    **GENERIC64_IPC,
     "stat": [("st_dev", "ulong"), ("st_ino", "ulong"), ("st_mode", "u32"), ("st_nlink", "u32"),
              ("st_uid", "u32"), ("st_gid", "u32"), ("st_rdev", "ulong"), ("__pad1", "ulong"),
              ("st_size", "long"), ("st_blksize", "i32"), ("__pad2", "i32"), ("st_blocks", "long"),
@@ -141,6 +265,8 @@ AARCH64: dict[str, Decl] = {
     "termios": _TERMIOS_HEAD + [("c_cc", "u8[19]")],
     "stack_t": [("ss_sp", "ptr"), ("ss_flags", "i32"), ("ss_size", "ulong")],
 }
+
+_MIPS_IPC64_PERM = _ipc64_perm("u32")
 
 MIPS_O32: dict[str, Decl] = {
     "stat64": [("st_dev", "ulong"), ("st_pad0", "ulong[3]"), ("st_ino", "u64"),
@@ -167,6 +293,20 @@ MIPS_O32: dict[str, Decl] = {
                                      "f_files", "f_ffree", "f_bavail")]
               + [("f_fsid", "i32[2]"), ("f_namelen", "long"), ("f_flags", "long"),
                  ("f_spare", "long[5]")],
+    # arch/mips/include/uapi/asm/{ipcbuf,shmbuf,sembuf,msgbuf}.h (o32)
+    "ipc64_perm": _MIPS_IPC64_PERM,
+    "shmid64_ds": _perm(_MIPS_IPC64_PERM) + [
+        ("shm_segsz", "ulong"), ("shm_atime", "long"), ("shm_dtime", "long"),
+        ("shm_ctime", "long"), ("shm_cpid", "i32"), ("shm_lpid", "i32"),
+        ("shm_nattch", "ulong"), ("shm_atime_high", "u16"), ("shm_dtime_high", "u16"),
+        ("shm_ctime_high", "u16"), ("__unused1", "u16")],
+    "semid64_ds": _perm(_MIPS_IPC64_PERM) + [
+        ("sem_otime", "ulong"), ("sem_ctime", "ulong"), ("sem_nsems", "ulong"),
+        ("sem_otime_high", "ulong"), ("sem_ctime_high", "ulong")],
+    # the 32-bit halves of each time in memory order: high first on big-endian
+    "msqid64_ds": {"big": _msqid64_ds(_MIPS_IPC64_PERM, 4, high_first=True),
+                   "little": _msqid64_ds(_MIPS_IPC64_PERM, 4)},
+    **_old_ipc("u32", "u32", "i32"),
     "statfs64": [("f_type", "long"), ("f_bsize", "long"), ("f_frsize", "long"), ("__pad", "long")]
                 + [(f, "i64") for f in ("f_blocks", "f_bfree", "f_files", "f_ffree", "f_bavail")]
                 + [("f_fsid", "i32[2]"), ("f_namelen", "long"), ("f_flags", "long"),

@@ -4,7 +4,9 @@ A declaration is a list of (field, ctype) pairs in C order. Types: ``u8 i8 u16 i
 i64``, ``long``/``ulong``/``ptr`` (the ABI's word), arrays ``T[n]`` (packed as a sequence, or as
 bytes for ``char[n]``), and ``pad[n]`` (n unnamed bytes); a ``("__packed__", "N")`` entry caps every alignment at N
 (``__attribute__((packed, aligned(N)))``). Alignment follows the C rules of the
-three supported ABIs (every scalar aligned to its size, 64-bit included). The conformance test
+three supported ABIs (every scalar aligned to its size, 64-bit included). A declaration may also
+be a mapping from byte order ("big"/"little") to the list, for the rare struct whose field order
+follows the byte order (MIPS's msqid64_ds). The conformance test
 compiles the kernel's own definitions with each cross compiler and checks sizes and offsets.
 """
 from __future__ import annotations
@@ -130,7 +132,10 @@ class LayoutSet:
     def __getitem__(self, name: str) -> Layout:
         layout = self._built.get(name)
         if layout is None:
-            layout = Layout(name, self._decls[name], self._word_size, self._byteorder)
+            decl = self._decls[name]
+            if isinstance(decl, Mapping):           # field order by byte order
+                decl = decl[self._byteorder]
+            layout = Layout(name, decl, self._word_size, self._byteorder)
             self._built[name] = layout
         return layout
 
