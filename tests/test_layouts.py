@@ -42,8 +42,8 @@ HEADERS = ("linux/types.h", "linux/time_types.h", "linux/time.h", "linux/utsname
            "linux/capability.h", "linux/inotify.h", "linux/ipc.h", "linux/shm.h",
            "linux/sem.h", "linux/msg.h")
 
-# getdents64(2)'s and getdents(2)'s records are not in uapi (the kernel's are in
-# include/linux/dirent.h and fs/readdir.c): declared here from the man page, and only their head
+# getdents64(2)'s, getdents(2)'s and readdir(2)'s records are not in uapi (the kernel's are in
+# include/linux/dirent.h and fs/readdir.c): declared here from the man pages, and only their head
 # fields' offsets are checked.
 PRELUDE = """
 struct linux_dirent64 {
@@ -58,6 +58,12 @@ struct linux_dirent {
 \tunsigned long d_off;
 \tunsigned short d_reclen;
 \tchar d_name[];
+};
+struct old_linux_dirent {
+\tunsigned long d_ino;
+\tunsigned long d_offset;
+\tunsigned short d_namlen;
+\tchar d_name[1];
 };
 """
 
@@ -142,6 +148,7 @@ _COMMON = {
     "statx": CType("struct statx", _STATX_TIMES),
     "linux_dirent64": CType("struct linux_dirent64", check_size=False),  # see PRELUDE
     "linux_dirent": CType("struct linux_dirent", check_size=False),      # see PRELUDE
+    "old_linux_dirent": CType("struct old_linux_dirent", check_size=False),
     "utimbuf": CType("struct utimbuf"),
     "flock": CType("struct flock"),
     "flock64": CType("struct flock64"),

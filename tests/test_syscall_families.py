@@ -137,3 +137,19 @@ def test_sysv_ipc_where_qemu_differs(arch):
         "shmat(shm, target, 0) == (void *)-1: 1\n"
         "lrpid is the child: 1\n" + old
     ), out.text()
+
+
+# How many checks tests/guest/refusals.c makes per arch (the old calls only some ABIs have).
+REFUSAL_CHECKS = {"arm": 37, "aarch64": 32, "mips": 39, "mipsel": 39}
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_refusals_and_checks_qemu_lacks(arch):
+    """Calls pyemu refuses with EPERM after the kernel's own checks (never run under qemu: as
+    root it would really reboot, mount or set the clock), and ARM_cacheflush/cacheflush, MIPS
+    readdir and adjtimex adjustments, where qemu 7.2 answers 0 or ENOSYS."""
+    out = run_pyemu(arch, [guest("refusals", arch)])
+    assert out.status == 0, out.text()
+    lines = out.stdout.decode().splitlines()
+    assert lines[-1] == f"checked {REFUSAL_CHECKS[arch]}", out.text()
+    assert [line for line in lines[:-1] if not line.endswith(" ok")] == [], out.text()

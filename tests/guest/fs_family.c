@@ -226,6 +226,14 @@ static void timestamps(void)
         times_of("t");
     }
 #endif
+#if defined(SYS_utimensat_time64)
+    {   /* __kernel_timespec on a 32-bit ABI: the upper half of tv_nsec is padding */
+        long long t64[4] = {1750000000, 0x7eadbeef00000009LL, 1750000001,
+                            (long long)0xffffffff00000010ULL};
+        SHOW(syscall(SYS_utimensat_time64, AT_FDCWD, "t", t64, 0));
+        times_of("t");
+    }
+#endif
 #ifdef SYS_utime
     {
         long buf[2] = {1800000000, 1800000002};

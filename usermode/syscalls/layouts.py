@@ -188,6 +188,8 @@ def common(word_size: int) -> dict[str, Decl]:
                            ("d_type", "u8")],
         # getdents(2)'s old record: the name follows d_reclen, d_type is the record's last byte
         "linux_dirent": [("d_ino", "ulong"), ("d_off", "ulong"), ("d_reclen", "u16")],
+        # readdir(2)'s one entry: the name follows d_namlen
+        "old_linux_dirent": [("d_ino", "ulong"), ("d_offset", "ulong"), ("d_namlen", "u16")],
         "utimbuf": [("actime", "long"), ("modtime", "long")],
         "tms": [("tms_utime", "long"), ("tms_stime", "long"), ("tms_cutime", "long"),
                 ("tms_cstime", "long")],

@@ -69,3 +69,9 @@ def u64_codec(k: Any, data: bytes, to_guest: bool) -> bytes:
 def foreign_byteorder(k: Any) -> bool:
     """The guest's byte order is not the host's: binary records from the host need swapping."""
     return k.abi.byteorder != sys.byteorder
+
+
+def kernel_nsec(k: Any, value: int) -> int:
+    """A tv_nsec as the kernel takes it: on 32-bit ABIs the low 32 bits only (the upper half of
+    a __kernel_timespec's 64-bit tv_nsec is libc's padding there: get_timespec64)."""
+    return k.abi.int32(value) if k.abi.word_size == 4 else value

@@ -187,6 +187,25 @@ def getdents(k: Any, fd: int, dirp: int, count: int) -> int:
     return len(out)
 
 
+@syscall("readdir", "fd", "ptr", "uint")
+def readdir(k: Any, fd: int, dirent: int, count: int) -> int:
+    """int readdir(unsigned int fd, struct old_linux_dirent *dirp, unsigned int count);
+    (one entry: 1, or 0 at the end; d_offset is the entry's own position)"""
+    here = os.lseek(fd, 0, os.SEEK_CUR)
+    raw = hostlib.getdents64(fd, 1024)
+    if not raw:
+        return 0
+    ino, off, reclen, _dtype = _DIRENT_HEAD.unpack_from(raw)
+    name = raw[_DIRENT_HEAD.size:reclen].split(b"\0", 1)[0]
+    os.lseek(fd, off, os.SEEK_SET)          # just past this entry
+    if ino > k.abi.word_mask:
+        raise fail(errno.EOVERFLOW)
+    layout = k.abi.structs["old_linux_dirent"]
+    head = layout.pack(d_ino=ino, d_offset=here & k.abi.word_mask, d_namlen=len(name))
+    k.space.write(dirent, head[:layout.offsets["d_namlen"] + 2] + name + b"\0")
+    return 1
+
+
 @syscall("getcwd", "ptr", "size")
 def getcwd(k: Any, buf: int, size: int) -> int:
     """int getcwd(char *buf, size_t size);  (the syscall returns the length)"""

@@ -14,7 +14,7 @@ from typing import Any
 
 from .. import hostlib
 from ..registry import syscall
-from .common import at_flag, dir_fd, fail, guest_path, read_struct
+from .common import at_flag, dir_fd, fail, guest_path, kernel_nsec, read_struct
 
 _NS = 1_000_000_000
 
@@ -195,6 +195,7 @@ def _read_times(k: Any, addr: int, layout: str, frac: str, scale: int) -> list[t
     out = []
     for i in range(2):
         t = read_struct(k, addr + i * size, layout)
+        t[frac] = kernel_nsec(k, t[frac])
         if scale != 1 and not 0 <= t[frac] < _NS // scale:
             raise fail(errno.EINVAL)
         out.append((t["tv_sec"], t[frac] * scale))

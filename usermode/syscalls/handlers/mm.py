@@ -9,7 +9,7 @@ import errno
 import os
 from typing import Any
 
-from ...translate.memory import PAGE_SIZE, PROT_ALL, page_ceil, page_floor
+from ...translate.memory import PAGE_SIZE, PROT_ALL, PROT_READ, page_ceil, page_floor
 from .. import hostlib, state
 from ..registry import syscall
 from .common import fail
@@ -244,4 +244,28 @@ def munlockall(k: Any) -> int:
     for vma in k.space.vmas():
         hostlib.munlock(vma.host, len(vma))
     state.of(k).mlock_future = False
+    return 0
+
+
+# -- instruction caches ----------------------------------------------------------------------
+# Nothing is left to flush when a guest asks: the engine notices guest stores to translated code
+# and the address space invalidates it on host-side writes (tests/test_smc.py). What remains are
+# the kernel's checks.
+@syscall("ARM_cacheflush", "ptr", "ptr", "int")
+def arm_cacheflush(k: Any, start: int, end: int, flags: int) -> int:
+    """int cacheflush(unsigned long start, unsigned long end, int flags);  (ARM's private
+    syscall: EINVAL for a reversed range or flags, EFAULT where a page is not readable)"""
+    if end < start or flags:
+        raise fail(errno.EINVAL)
+    if end > start and k.space.accessible(start, end - start, PROT_READ) != end - start:
+        raise fail(errno.EFAULT)
+    return 0
+
+
+@syscall("cacheflush", "ptr", "ulong", "int")
+def cacheflush(k: Any, addr: int, nbytes: int, cache: int) -> int:
+    """int cacheflush(void *addr, unsigned long nbytes, int cache);  (MIPS: EFAULT only past
+    the user address space)"""
+    if nbytes and addr + nbytes > k.space.limit:
+        raise fail(errno.EFAULT)
     return 0

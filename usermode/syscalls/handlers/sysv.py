@@ -22,7 +22,7 @@ from ...translate.memory import PAGE_SIZE, page_ceil
 from .. import hostlib, layouts, state
 from ..registry import syscall
 from ..structs import Layout
-from .common import fail, read_struct, read_word, write_struct, write_word
+from .common import fail, kernel_nsec, read_struct, read_word, write_struct, write_word
 
 # The host's structs (layouts.host_decls: a 64-bit host's, generic but for its arch's own).
 _HOST_DECLS = layouts.host_decls(os.uname().machine)
@@ -199,7 +199,7 @@ def _semtimedop(k: Any, semid: int, sops: int, nsops: int, timeout: int,
     limit = None
     if timeout and layout:
         t = read_struct(k, timeout, layout)
-        limit = (t["tv_sec"], t["tv_nsec"])
+        limit = (t["tv_sec"], kernel_nsec(k, t["tv_nsec"]))
     hostlib.semtimedop(semid, ops, nsops, limit)
     return 0
 

@@ -14,7 +14,8 @@ from .. import hostlib, layouts
 from ..flags import FlagTable
 from ..registry import syscall
 from ..structs import Layout
-from .common import (fail, foreign_byteorder, read_struct, read_word, u64_codec, write_struct)
+from .common import (fail, foreign_byteorder, kernel_nsec, read_struct, read_word, u64_codec,
+                     write_struct)
 from .io import set_codec
 
 _NS = 1_000_000_000
@@ -65,6 +66,7 @@ def _clock_calls(names: tuple[str, str, str], layout: str) -> None:
 
 def _read_timespec(k: Any, addr: int, layout: str) -> int:
     t = read_struct(k, addr, layout)
+    t["tv_nsec"] = kernel_nsec(k, t["tv_nsec"])
     if t["tv_nsec"] < 0 or t["tv_nsec"] >= _NS or t["tv_sec"] < 0:
         raise fail(errno.EINVAL)
     return t["tv_sec"] * _NS + t["tv_nsec"]
@@ -121,6 +123,7 @@ def times(k: Any, buf: int) -> int:
 # -- setting the time: refused as for an unprivileged user ------------------------------------
 def _settime(k: Any, clock: int, tp: int, layout: str) -> int:
     t = read_struct(k, tp, layout)
+    t["tv_nsec"] = kernel_nsec(k, t["tv_nsec"])
     if clock != k.abi.const["CLOCK_REALTIME"] or not 0 <= t["tv_nsec"] < _NS or t["tv_sec"] < 0:
         raise fail(errno.EINVAL)   # only CLOCK_REALTIME is settable; then the time is checked
     raise fail(errno.EPERM)        # ... and then the caller's CAP_SYS_TIME
@@ -225,7 +228,8 @@ def timerfd_create(k: Any, clock: int, flags: int) -> int:
 
 def _read_itimerspec(k: Any, addr: int, layout: str) -> tuple[int, int, int, int]:
     t = read_struct(k, addr, layout)
-    return (t["it_interval_sec"], t["it_interval_nsec"], t["it_value_sec"], t["it_value_nsec"])
+    return (t["it_interval_sec"], kernel_nsec(k, t["it_interval_nsec"]), t["it_value_sec"],
+            kernel_nsec(k, t["it_value_nsec"]))
 
 
 def _write_itimerspec(k: Any, addr: int, layout: str, v: tuple[int, int, int, int]) -> None:
