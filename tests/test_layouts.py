@@ -40,7 +40,8 @@ HEADERS = ("linux/types.h", "linux/time_types.h", "linux/time.h", "linux/utsname
            "linux/times.h", "asm/stat.h", "asm/statfs.h", "asm/termios.h", "asm/signal.h",
            "linux/utime.h", "asm/fcntl.h", "linux/timex.h", "linux/sched/types.h",
            "linux/capability.h", "linux/inotify.h", "linux/ipc.h", "linux/shm.h",
-           "linux/sem.h", "linux/msg.h")
+           "linux/sem.h", "linux/msg.h", "linux/mqueue.h", "asm/siginfo.h",
+           "linux/openat2.h")
 
 # getdents64(2)'s, getdents(2)'s and readdir(2)'s records are not in uapi (the kernel's are in
 # include/linux/dirent.h and fs/readdir.c): declared here from the man pages, and only their head
@@ -124,6 +125,8 @@ _IPC = {
     "seminfo": CType("struct seminfo"),
     "msginfo": CType("struct msginfo"),
     "ipc_kludge": CType("struct ipc_kludge"),
+    "mq_attr": CType("struct mq_attr"),
+    "sigevent": CType("struct sigevent", {"sigev_tid": "_sigev_un._tid"}),
 }
 _OLD_IPC = {
     "ipc_perm": CType("struct ipc_perm"),
@@ -153,6 +156,7 @@ _COMMON = {
     "flock": CType("struct flock"),
     "flock64": CType("struct flock64"),
     "f_owner_ex": CType("struct f_owner_ex"),
+    "open_how": CType("struct open_how"),
     "sched_param": CType("struct sched_param"),
     "inotify_event": CType("struct inotify_event"),
     "cap_user_header": CType("struct __user_cap_header_struct"),

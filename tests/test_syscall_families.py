@@ -11,7 +11,8 @@ from __future__ import annotations
 import pytest
 from harness import ARCHES, assert_same, guest, run_pyemu
 
-FAMILIES = ["fs_family", "locks", "memory", "time_family", "identity", "notify", "sysv_ipc"]
+FAMILIES = ["fs_family", "locks", "memory", "time_family", "identity", "notify", "sysv_ipc",
+            "mqueue"]
 
 
 @pytest.mark.parametrize("name", FAMILIES)
@@ -140,16 +141,40 @@ def test_sysv_ipc_where_qemu_differs(arch):
 
 
 # How many checks tests/guest/refusals.c makes per arch (the old calls only some ABIs have).
-REFUSAL_CHECKS = {"arm": 37, "aarch64": 32, "mips": 39, "mipsel": 39}
+REFUSAL_CHECKS = {"arm": 51, "aarch64": 46, "mips": 53, "mipsel": 53}
 
 
 @pytest.mark.parametrize("arch", ARCHES)
 def test_refusals_and_checks_qemu_lacks(arch):
     """Calls pyemu refuses with EPERM after the kernel's own checks (never run under qemu: as
     root it would really reboot, mount or set the clock), and ARM_cacheflush/cacheflush, MIPS
-    readdir and adjtimex adjustments, where qemu 7.2 answers 0 or ENOSYS."""
+    readdir, adjtimex adjustments and openat2, where qemu 7.2 answers 0 or ENOSYS."""
     out = run_pyemu(arch, [guest("refusals", arch)])
     assert out.status == 0, out.text()
     lines = out.stdout.decode().splitlines()
     assert lines[-1] == f"checked {REFUSAL_CHECKS[arch]}", out.text()
     assert [line for line in lines[:-1] if not line.endswith(" ok")] == [], out.text()
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_mqueue_where_qemu_differs(arch):
+    """qemu 7.2 has no mq_notify and hands a MIPS guest's O_NONBLOCK in mq_flags to the host
+    untranslated (EINVAL there: the host's O_EXCL)."""
+    out = run_pyemu(arch, [guest("mqueue", arch), "qemu-differs"])
+    assert out.status == 0, out.text()
+    assert out.stdout.decode() == (
+        "-- where qemu differs\n"
+        "mq_setattr(q, &set, &old): 0\n"
+        "  old nonblock=0\n"
+        "mq_getattr(q, &old): 0\n"
+        "  nonblock=1\n"
+        "mq_receive(q, buf, sizeof buf, NULL): -1 Resource temporarily unavailable (errno 11)\n"
+        "mq_setattr(q, &set, NULL): -1 Invalid argument (errno 22)\n"
+        "mq_notify(q, &ev): 0\n"
+        "mq_notify(q, &ev): -1 Device or resource busy (errno 16)\n"
+        "mq_notify(q, NULL): 0\n"
+        "mq_notify(q, NULL): 0\n"
+        "mq_notify(q, &ev): -1 Invalid argument (errno 22)\n"
+        "mq_notify(q, &ev): -1 Invalid argument (errno 22)\n"
+        "mq_notify(-1, NULL): -1 Bad file descriptor (errno 9)\n"
+    ), out.text()

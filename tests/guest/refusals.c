@@ -1,13 +1,15 @@
 /*
  * Calls pyemu refuses as the kernel does for an unprivileged user (EPERM after the kernel's
  * earlier checks), and calls where qemu-user 7.2 answers differently from the kernel
- * (ARM_cacheflush/MIPS cacheflush checks, MIPS readdir, adjtimex adjustments).  Never run under
+ * (ARM_cacheflush/MIPS cacheflush checks, MIPS readdir, adjtimex adjustments, openat2).  Never run under
  * qemu: as root it would reboot, mount or set the clock for real.  Each line says what was
  * expected and what came back; the test wants every line to end in "ok".
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -67,6 +69,7 @@ int main(void)
     EXPECT(syscall(SYS_fsopen, "tmpfs", 0), EPERM);
     EXPECT(syscall(SYS_move_mount, AT_FDCWD, "dir", AT_FDCWD, "dir", 0), EPERM);
     EXPECT(syscall(SYS_bpf, 0, NULL, 0), EPERM);
+    EXPECT(syscall(SYS_syslog, 10, NULL, 0), EPERM);
     EXPECT(clock_settime(CLOCK_REALTIME, &ts), EPERM);
     EXPECT(clock_settime(CLOCK_MONOTONIC, &ts), EINVAL);
     ts.tv_nsec = -1;
@@ -124,6 +127,46 @@ int main(void)
         close(fd);
     }
 #endif
+    {   /* openat2: qemu 7.2 has none */
+        struct open_how how = {O_RDONLY, 0, 0};
+        struct { struct open_how h; uint64_t more; } big = {{O_RDONLY, 0, 0}, 0};
+        long fd;
+        symlink("file", "link");
+        fd = syscall(SYS_openat2, AT_FDCWD, "file", &how, sizeof how);
+        EXPECT(fd >= 0 ? 0 : -1, 0);
+        close(fd);
+        fd = syscall(SYS_openat2, AT_FDCWD, "/proc/self/cmdline", &how, sizeof how);
+        EXPECT(fd >= 0 ? 0 : -1, 0);
+        close(fd);
+        how.resolve = RESOLVE_NO_SYMLINKS;
+        EXPECT(syscall(SYS_openat2, AT_FDCWD, "link", &how, sizeof how), ELOOP);
+        how.resolve = RESOLVE_BENEATH;
+        EXPECT(syscall(SYS_openat2, AT_FDCWD, "../file", &how, sizeof how), EXDEV);
+        fd = syscall(SYS_openat2, AT_FDCWD, "dir/../file", &how, sizeof how);
+        EXPECT(fd >= 0 ? 0 : -1, 0);
+        close(fd);
+        how.resolve = 0x10000;
+        EXPECT(syscall(SYS_openat2, AT_FDCWD, "file", &how, sizeof how), EINVAL);
+        how.resolve = 0;
+        EXPECT(syscall(SYS_openat2, AT_FDCWD, "file", &how, 16), EINVAL);
+        fd = syscall(SYS_openat2, AT_FDCWD, "file", &big, sizeof big);
+        EXPECT(fd >= 0 ? 0 : -1, 0);
+        close(fd);
+        big.more = 1;
+        EXPECT(syscall(SYS_openat2, AT_FDCWD, "file", &big, sizeof big), E2BIG);
+        how.mode = 0600;
+        EXPECT(syscall(SYS_openat2, AT_FDCWD, "file", &how, sizeof how), EINVAL);
+        how.mode = 0;
+        how.flags = (uint64_t)1 << 40;
+        EXPECT(syscall(SYS_openat2, AT_FDCWD, "file", &how, sizeof how), EINVAL);
+        how.flags = O_CREAT | O_EXCL | O_WRONLY;
+        how.mode = 0640;
+        how.resolve = RESOLVE_IN_ROOT;
+        fd = syscall(SYS_openat2, AT_FDCWD, "/created", &how, sizeof how);
+        EXPECT(fd >= 0 ? 0 : -1, 0);
+        close(fd);
+        EXPECT(access("created", F_OK), 0);
+    }
     printf("checked %d\n", checked);
     return 0;
 }

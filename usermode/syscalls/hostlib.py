@@ -359,3 +359,75 @@ def msgrcv(msqid: int, size: int, msgtyp: int, flags: int) -> tuple[int, bytes]:
     buf = ctypes.create_string_buffer(8 + size)
     n = _retry(_msgrcv, msqid, buf, size, msgtyp, flags)
     return int.from_bytes(buf.raw[:8], sys.byteorder, signed=True), buf.raw[8:8 + n]
+
+
+# -- POSIX message queues (the names carry libc's leading "/", which the wrappers strip) -------
+_mq_open = _fn("mq_open", _int, _str, _int, _uint, _ptr)        # variadic: mode, attr
+_mq_unlink = _fn("mq_unlink", _int, _str)
+_mq_timedsend = _fn("mq_timedsend", _int, _int, _ptr, _size, _uint, _ptr)
+_mq_timedreceive = _fn("mq_timedreceive", _ssize, _int, _ptr, _size, _ptr, _ptr)
+_mq_setattr = _fn("mq_setattr", _int, _int, _ptr, _ptr)           # the mq_getsetattr syscall
+_mq_notify = _fn("mq_notify", _int, _int, _ptr)
+SIGEV_SIGNAL, SIGEV_NONE = 0, 1
+_SIGEVENT_SIZE = 64
+
+
+def _mq_attr(attr: tuple[int, int, int, int] | None):
+    return None if attr is None else (ctypes.c_long * 8)(*attr)
+
+
+def mq_open(name: bytes, flags: int, mode: int, attr: tuple[int, int, int, int] | None) -> int:
+    return _check(_mq_open(name, flags, mode, _mq_attr(attr)))
+
+
+def mq_unlink(name: bytes) -> None:
+    _check(_mq_unlink(name))
+
+
+def mq_timedsend(mqdes: int, data: bytes, prio: int, timeout: tuple[int, int] | None) -> None:
+    ts = (ctypes.c_long * 2)(*timeout) if timeout is not None else None
+    _retry(_mq_timedsend, mqdes, data, len(data), prio, ts)
+
+
+def mq_timedreceive(mqdes: int, size: int, timeout: tuple[int, int] | None
+                    ) -> tuple[bytes, int]:
+    """(message, priority)."""
+    buf = ctypes.create_string_buffer(max(size, 1))
+    prio = ctypes.c_uint()
+    ts = (ctypes.c_long * 2)(*timeout) if timeout is not None else None
+    n = _retry(_mq_timedreceive, mqdes, buf, size, ctypes.byref(prio), ts)
+    return buf.raw[:n], prio.value
+
+
+def mq_getsetattr(mqdes: int, new: tuple[int, int, int, int] | None
+                  ) -> tuple[int, int, int, int]:
+    old = (ctypes.c_long * 8)()
+    _check(_mq_setattr(mqdes, _mq_attr(new), old))
+    return tuple(old[:4])
+
+
+def mq_notify(mqdes: int, event: tuple[int, int, int] | None) -> None:
+    """event: (sigev_notify, sigev_signo, sigev_value) or None to unregister."""
+    if event is None:
+        _check(_mq_notify(mqdes, None))
+        return
+    notify, signo, value = event
+    buf = ctypes.create_string_buffer(value.to_bytes(8, sys.byteorder)
+                                      + signo.to_bytes(4, sys.byteorder, signed=True)
+                                      + notify.to_bytes(4, sys.byteorder, signed=True),
+                                      _SIGEVENT_SIZE)
+    _check(_mq_notify(mqdes, buf))
+
+
+# -- calls glibc 2.36 has no wrapper for, by number: numbers from 424 on are the same on every
+# Linux arch (the unified syscall table), so these are the host's too
+_syscall = _libc.syscall
+_syscall.restype = ctypes.c_long
+NR_OPENAT2 = 437
+
+
+def openat2(dirfd: int | None, path: bytes, flags: int, mode: int, resolve: int) -> int:
+    how = (ctypes.c_uint64 * 3)(flags, mode, resolve)
+    return _check(_syscall(ctypes.c_long(NR_OPENAT2),
+                           ctypes.c_long(AT_FDCWD if dirfd is None else dirfd),
+                           ctypes.c_char_p(path), how, ctypes.c_long(24)))

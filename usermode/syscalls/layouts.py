@@ -202,6 +202,7 @@ def common(word_size: int) -> dict[str, Decl]:
                              ("list_op_pending", "ptr")],
         "flock": _FLOCK_HEAD + [("l_start", "long"), ("l_len", "long"), ("l_pid", "i32")],
         "f_owner_ex": [("type", "i32"), ("pid", "i32")],
+        "open_how": [("flags", "u64"), ("mode", "u64"), ("resolve", "u64")],
         "sched_param": [("sched_priority", "i32")],
         "inotify_event": [("wd", "i32"), ("mask", "u32"), ("cookie", "u32"), ("len", "u32")],
         "sembuf": [("sem_num", "u16"), ("sem_op", "i16"), ("sem_flg", "i16")],
@@ -215,6 +216,11 @@ def common(word_size: int) -> dict[str, Decl]:
         "msginfo": [(f, "i32") for f in ("msgpool", "msgmap", "msgmax", "msgmnb", "msgmni",
                                          "msgssz", "msgtql")] + [("msgseg", "u16")],
         "ipc_kludge": [("msgp", "ptr"), ("msgtyp", "long")],
+        "mq_attr": [(f, "long") for f in ("mq_flags", "mq_maxmsg", "mq_msgsize", "mq_curmsgs")]
+                   + [("__reserved", "long[4]")],
+        # asm-generic/siginfo.h: the value, number and kind, then a union up to 64 bytes
+        "sigevent": [("sigev_value", "ptr"), ("sigev_signo", "i32"), ("sigev_notify", "i32"),
+                     ("sigev_tid", "i32"), ("_sigev_un", f"pad[{64 - word_size - 12}]")],
         "cap_user_header": [("version", "u32"), ("pid", "i32")],
         "cap_user_data": [("effective", "u32"), ("permitted", "u32"), ("inheritable", "u32")],
         "timex": _timex("long"),

@@ -46,6 +46,39 @@ def open_(k: Any, path: int, flags: int, mode: int) -> int:
     return _open(k, None, path, flags, mode)
 
 
+_OPEN_HOW_SIZE_VER0 = 24      # linux/openat2.h
+
+
+@syscall("openat2", "dirfd", "str", "ptr", "size")
+def openat2(k: Any, dirfd: int, path: int, how: int, size: int) -> int:
+    """int openat2(int dirfd, const char *pathname, struct open_how *how, size_t size);
+    (a struct larger than pyemu knows must be zero past it; RESOLVE_* are the same everywhere)"""
+    c = k.abi.const
+    if size < _OPEN_HOW_SIZE_VER0:
+        raise fail(errno.EINVAL)
+    if size > 4096:
+        raise fail(errno.E2BIG)
+    raw = k.space.read(how, size)
+    layout = k.abi.structs["open_how"]
+    if any(raw[layout.size:]):
+        raise fail(errno.E2BIG)
+    h = layout.unpack(raw)
+    flags, mode, resolve = h["flags"], h["mode"], h["resolve"]
+    known = sum(row.guest_mask for row in k.abi.open_flags.rows) | c["O_ACCMODE"]
+    if flags & ~known:
+        raise fail(errno.EINVAL)
+    if not flags & (c["O_CREAT"] | (c["O_TMPFILE"] & ~c["O_DIRECTORY"])):
+        if mode:
+            raise fail(errno.EINVAL)
+    elif mode & ~0o7777:
+        raise fail(errno.EINVAL)
+    if not resolve:
+        return _open(k, dir_fd(k, dirfd), path, flags, mode)
+    host_flags = k.abi.open_flags.to_host(flags, passthrough=3)
+    fd = hostlib.openat2(dir_fd(k, dirfd), guest_path(k, path), host_flags, mode, resolve)
+    return inheritable(fd, cloexec=bool(host_flags & os.O_CLOEXEC))
+
+
 @syscall("creat", "str", "mode")
 def creat(k: Any, path: int, mode: int) -> int:
     """int creat(const char *pathname, mode_t mode);"""

@@ -85,7 +85,10 @@ for _name, _args, _doc, _check in (
          "const char *to_path, unsigned int flags);", None),
         ("bpf", ("int", "ptr", "uint"),
          "int bpf(int cmd, union bpf_attr *attr, unsigned int size);  (as with the usual "
-         "kernel.unprivileged_bpf_disabled)", None)):
+         "kernel.unprivileged_bpf_disabled)", None),
+        ("syslog", ("int", "ptr", "int"),
+         "int syslog(int type, char *bufp, int len);  (every action, as with the usual "
+         "kernel.dmesg_restrict=1)", None)):
     _eperm(_name, _args, _doc, _check)
 
 
