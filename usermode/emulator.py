@@ -17,6 +17,7 @@ from .sysroot.discover import choose as choose_sysroot
 from .sysroot.paths import PathResolver
 from .translate.arches import ARCHES, CpuSpec, spec_for_elf
 from .translate.cpu import Cpu
+from .guestthreads import ThreadRunner
 from .syscalls.sigframe import SigInfo
 from .translate.memory import PAGE_SIZE, PROT_EXEC, PROT_READ, PROT_WRITE, AddressSpace
 
@@ -62,7 +63,6 @@ class Emulation:
     def __init__(self, config: RunConfig):
         from .syscalls.abi import ABI_FOR_ARCH, Abi
         from .syscalls.delivery import Delivery
-        from .syscalls.dispatch import Dispatcher
         from .syscalls.strace import Tracer
 
         self.config = config
@@ -89,10 +89,17 @@ class Emulation:
                              seed=config.seed, exec_options=self._exec_options())
         self.entry = interp.entry if interp else image.entry
         self.sp = self._build_stack(elf, image, interp, process, model.hwcap, model.hwcap2)
-        tracer = Tracer(config.stderr, strace=config.strace,
-                        log_unimplemented=config.log_unimplemented)
-        self.cpu.on_syscall = Dispatcher(self.kernel, self.cpu, tracer)
+        self.tracer = Tracer(config.stderr, strace=config.strace,
+                             log_unimplemented=config.log_unimplemented)
+        self.cpu.on_syscall = self.make_dispatcher(self.cpu)
         self.kernel.delivery = Delivery(self.kernel, self.cpu, self._map_sigreturn_page())
+        self.runner = ThreadRunner(self)
+        self.kernel.spawn_thread = self.runner.spawn
+
+    def make_dispatcher(self, cpu: Cpu):
+        from .syscalls.dispatch import Dispatcher
+
+        return Dispatcher(self.kernel, cpu, self.tracer)
 
     def _map_sigreturn_page(self) -> int:
         """The rt_sigreturn trampoline for handlers without a restorer (Linux's sigpage)."""
@@ -177,7 +184,7 @@ class Emulation:
                 self.cpu.stop()
             elif terminates(guest):
                 name = self.abi.signal_names.get(guest, "")
-                self._report_signal(guest, default_action(name) == "core")
+                self.report_signal(guest, default_action(name) == "core")
                 die_by_signal(self.abi.signal_to_host(guest), from_thread=True)
 
         hosts = HostSignals(self.abi, post, stop)
@@ -187,26 +194,20 @@ class Emulation:
     def run(self) -> int:
         """Run to the end; the process's exit status (128+N for a death by signal N)."""
         self.cpu.write(self.spec.sp, self.sp)
-        start: int | None = self.entry
-        delivery = self.kernel.delivery
+        lock = self.kernel.threads.lock
+        lock.acquire()
         try:
-            while True:
-                fault = self.cpu.run(start)
-                start = None
-                if fault is not None:
-                    signo = self.abi.signals.get(fault.signal, self.abi.signals["SIGSEGV"])
-                    code = self.abi.const.get(fault.code, 0)
-                    delivery.post(SigInfo(signo, code=code, addr=fault.address))
-                    delivery.deliver(self.cpu, forced=True)
-                while delivery.deliverable() is not None:
-                    delivery.deliver(self.cpu)
+            self.runner.loop(self.cpu, self.entry)
         except GuestExit as done:
             if done.signal is not None:
-                self._report_signal(done.signal, done.core)
+                self.report_signal(done.signal, done.core)
                 self.death_signal = self.abi.signal_to_host(done.signal)
             return done.status
+        finally:
+            lock.release()
+        raise AssertionError("the run loop only ends by GuestExit")
 
-    def _report_signal(self, number: int, core: bool) -> None:
+    def report_signal(self, number: int, core: bool) -> None:
         if core:
             name = self.abi.signal_names.get(number, f"SIG{number}")
             self.config.stderr.write(f"pyemu: uncaught target signal {number} "

@@ -49,3 +49,11 @@ class InterruptedSyscall(Exception):
     def __init__(self, signo: int):
         super().__init__(signo)
         self.signo = signo
+
+
+class ThreadExit(Exception):
+    """One guest thread called exit(2): its host thread ends, the process goes on."""
+
+    def __init__(self, status: int):
+        super().__init__(status)
+        self.status = status

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..translate.memory import AddressSpace
+from .threads import GuestThread, SignalState, Threads
 
 
 @dataclass
@@ -21,25 +22,11 @@ class Identity:
     gid: int = field(default_factory=os.getgid)
     egid: int = field(default_factory=os.getegid)
 
-    @property
-    def tid(self) -> int:
-        return self.pid
-
-
-@dataclass
-class SignalState:
-    """Dispositions (raw sigaction fields per guest signal number) and the blocked mask."""
-
-    actions: dict[int, dict[str, Any]] = field(default_factory=dict)
-    blocked: int = 0
-    altstack: tuple[int, int, int] = (0, 2, 0)  # ss_sp, ss_flags (SS_DISABLE), ss_size
-    pending: dict[int, Any] = field(default_factory=dict)   # guest signal -> SigInfo
-    suspend_mask: int | None = None   # the mask a handler frame saves during sigsuspend
 
 
 @dataclass
 class Process:
-    """One guest process: its memory, program, ids, heap and signal state."""
+    """One guest process: its memory, program, ids and heap (threads: ``kernel.threads``)."""
 
     space: AddressSpace
     exe: str                          # host path of the running program
@@ -48,9 +35,6 @@ class Process:
     brk_start: int
     brk: int
     ids: Identity = field(default_factory=Identity)
-    signals: SignalState = field(default_factory=SignalState)
-    tid_address: int = 0
-    robust_list: tuple[int, int] = (0, 0)
     auxv: tuple[tuple[int, int], ...] = ()
 
 
@@ -66,13 +50,28 @@ class Kernel:
         self.process = process
         self.space = process.space
         self.abi = abi
-        self.cpu = cpu
         self.paths = paths
+        self.threads = Threads()
+        self.threads.bind(GuestThread(process.ids.pid, cpu, SignalState()))
         self.rng = random.Random(seed) if seed is not None else None
         self.exec_options = exec_options or []   # pyemu options an execve'd program keeps
         self.delivery: Any = None        # syscalls.delivery.Delivery, set up by the emulator
         self.host_signals: Any = None    # kernel.hostsig.HostSignals, when running for real
         self.in_syscall = False          # a host signal may interrupt the handler (EINTR)
+        self.spawn_thread: Any = None    # clone(CLONE_THREAD), provided by the emulator
+
+    @property
+    def thread(self) -> GuestThread:
+        """The guest thread making the current syscall."""
+        return self.threads.current
+
+    @property
+    def cpu(self) -> Any:
+        return self.threads.current.cpu
+
+    @property
+    def signals(self) -> SignalState:
+        return self.threads.current.signals
 
     @staticmethod
     def log_flush() -> None:

@@ -25,7 +25,6 @@ class Delivery:
         self.k = k
         self.abi = k.abi
         self.frame: FrameSpec = k.abi.spec.sigframe
-        self.state = k.process.signals
         self.trampoline = trampoline
         f = self.frame
         self._regs = cpu.registers([name for name, _ in f.regs])
@@ -37,17 +36,31 @@ class Delivery:
             "SA_RESTORER")}
         self.ss_onstack, self.ss_disable = c.get("SS_ONSTACK", 1), c.get("SS_DISABLE", 2)
 
+    @property
+    def state(self) -> Any:
+        """The calling thread's signal state."""
+        return self.k.signals
+
     # -- queueing ----------------------------------------------------------------------------
-    def post(self, info: SigInfo) -> None:
-        """Make a signal pending (standard signals do not queue twice)."""
-        self.state.pending.setdefault(info.signo, info)
+    def post(self, info: SigInfo, thread: Any = None) -> None:
+        """Make a signal pending: for ``thread``, or for the process (then for the calling
+        thread unless it blocks the signal and another does not). Standard signals do not queue
+        twice. A thread blocked in a syscall is woken to take it."""
+        if thread is None:
+            thread = self.k.thread
+            if thread.signals.blocked >> (info.signo - 1) & 1:
+                thread = next((t for t in self.k.threads.by_tid.values() if t.alive
+                               and not t.signals.blocked >> (info.signo - 1) & 1), thread)
+        thread.signals.pending.setdefault(info.signo, info)
+        thread.wake.set()
 
     def deliverable(self) -> int | None:
         ready = [s for s in self.state.pending if not self.state.blocked >> (s - 1) & 1]
         return min(ready) if ready else None
 
     def handler_of(self, signo: int) -> int:
-        return self.state.actions.get(signo, {}).get("sa_handler", SIG_DFL)
+        """The disposition (shared by all threads; callable from any host thread)."""
+        return self.k.threads.main.signals.actions.get(signo, {}).get("sa_handler", SIG_DFL)
 
     def will_run_handler(self, signo: int) -> bool:
         """Would this signal, if it arrived now, interrupt a syscall to run a guest handler?"""

@@ -121,8 +121,10 @@ class Dispatcher:
             self.tracer.result(k, result, entry.handler.ret)
         if result is not KEEP_REGISTERS:
             self._finish(result)
-        if k.process.signals.pending:
+        if k.signals.pending:
             k.delivery.deliver(cpu)
+        if k.threads.lock.waiting():        # let a waiting thread run (MIPS's only chance)
+            k.threads.blocking(lambda: None)
 
     def _interrupted(self, cpu: Any, signo: int, words: list[int]) -> Any:
         """EINTR, or (SA_RESTART) the syscall made to run again after the handler."""

@@ -22,7 +22,7 @@ class Tracer:
 
     def call(self, k: Any, name: str, types: tuple[str, ...], values: list[int]) -> None:
         args = ",".join(_format_arg(k, t, v) for t, v in zip(types, values))
-        self.stream.write(f"{k.process.ids.pid} {name}({args})")
+        self.stream.write(f"{k.thread.tid} {name}({args})")
         self.stream.flush()
 
     def result(self, k: Any, result: Any, fmt: str = "d") -> None:
@@ -42,7 +42,7 @@ class Tracer:
 
     def unimplemented(self, k: Any, name: str, nr: int) -> None:
         if self.enabled:
-            self.stream.write(f"{k.process.ids.pid} {name}(...) = -1 errno="
+            self.stream.write(f"{k.thread.tid} {name}(...) = -1 errno="
                               f"{k.abi.errno['ENOSYS']} (Function not implemented)\n")
         if self.log_unimplemented and name not in self._reported:
             self._reported.add(name)

@@ -3,8 +3,12 @@ from __future__ import annotations
 
 import errno
 import os
+import select
+import stat
 import sys
 from typing import Any
+
+from ...errors import InterruptedSyscall
 
 
 def fail(code: int) -> OSError:
@@ -75,3 +79,26 @@ def kernel_nsec(k: Any, value: int) -> int:
     """A tv_nsec as the kernel takes it: on 32-bit ABIs the low 32 bits only (the upper half of
     a __kernel_timespec's 64-bit tv_nsec is libc's padding there: get_timespec64)."""
     return k.abi.int32(value) if k.abi.word_size == 4 else value
+
+
+_POLL_STEP = 0.05
+
+
+def wait_readable(k: Any, fd: int) -> None:
+    """Before a read that may block (pipe, socket, terminal) while other guest threads exist:
+    wait for data without the guest lock, so they can run (and write it); a signal for this
+    thread ends the wait (EINTR, or a restart with SA_RESTART)."""
+    if len(k.threads.by_tid) < 2:
+        return
+    try:
+        mode = os.fstat(fd).st_mode
+    except OSError:
+        return                          # the read reports the error
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode) or not os.get_blocking(fd):
+        return
+    while True:
+        ready = k.threads.blocking(lambda: select.select([fd], [], [], _POLL_STEP)[0])
+        if ready:
+            return
+        if k.delivery.deliverable() is not None:
+            raise InterruptedSyscall(k.delivery.deliverable())

@@ -18,7 +18,7 @@ from .. import hostlib, state
 from ..flags import FlagTable
 from ..registry import syscall
 from ..structs import Layout
-from .common import fail, inheritable, read_struct, write_struct, write_word
+from .common import fail, inheritable, read_struct, wait_readable, write_struct, write_word
 from .signals import signal_self
 
 _IOV_MAX = 1024
@@ -66,6 +66,7 @@ def read(k: Any, fd: int, buf: int, count: int) -> int:
     """ssize_t read(int fd, void *buf, size_t count);"""
     if count == 0:
         return len(os.read(fd, 0))
+    wait_readable(k, fd)
     codec = _codec(k, fd)
     if codec is not None:
         return _read_translated(k, fd, codec, [(buf, count)])
@@ -136,6 +137,7 @@ def _iovecs(k: Any, iov: int, iovcnt: int, write: bool) -> list[memoryview]:
 @syscall("readv", "fd", "ptr", "int")
 def readv(k: Any, fd: int, iov: int, iovcnt: int) -> int:
     """ssize_t readv(int fd, const struct iovec *iov, int iovcnt);"""
+    wait_readable(k, fd)
     codec = _codec(k, fd)
     if codec is not None:
         return _read_translated(k, fd, codec, _iov_entries(k, iov, iovcnt))

@@ -66,7 +66,7 @@ def _ppoll(k: Any, fds: int, nfds: int, tmo: int, sigmask: int, layout: str) -> 
     if tmo:
         t = read_struct(k, tmo, layout)
         timeout = t["tv_sec"] * 1000 + t["tv_nsec"] / 1e6
-    state = k.process.signals
+    state = k.signals
     if sigmask:
         from .signals import _read_mask
         state.suspend_mask, state.blocked = state.blocked, _read_mask(k, sigmask)

@@ -6,14 +6,20 @@ import os
 import resource
 from typing import Any
 
-from ...errors import GuestExit
+from ...errors import GuestExit, ThreadExit
 from ..registry import syscall
 from .common import fail, read_struct, write_struct
 
 
 @syscall("exit", "int")
 def exit_(k: Any, status: int) -> int:
-    """void exit(int status);  (one thread; the only thread for now)"""
+    """void exit(int status);  (this thread only; the process ends with its last thread)"""
+    threads = k.threads
+    if k.thread is not threads.main:
+        raise ThreadExit(status & 0xFF)
+    k.thread.alive = False
+    for other in threads.others_alive():
+        threads.blocking(other.host.join)
     raise GuestExit(status & 0xFF)
 
 
@@ -32,7 +38,7 @@ def _getter(name: str, read) -> None:
     syscall(name)(handler)
 
 
-for _names, _read in ((("getpid",), lambda ids: ids.pid), (("gettid",), lambda ids: ids.tid),
+for _names, _read in ((("getpid",), lambda ids: ids.pid),
                       (("getppid",), lambda ids: ids.ppid),
                       (("getuid", "getuid32"), lambda ids: ids.uid),
                       (("geteuid", "geteuid32"), lambda ids: ids.euid),
@@ -109,11 +115,17 @@ def setsid(k: Any) -> int:
     return os.setsid()
 
 
+@syscall("gettid")
+def gettid(k: Any) -> int:
+    """pid_t gettid(void);"""
+    return k.thread.tid
+
+
 @syscall("set_tid_address", "ptr")
 def set_tid_address(k: Any, tidptr: int) -> int:
     """pid_t set_tid_address(int *tidptr);"""
-    k.process.tid_address = tidptr
-    return k.process.ids.tid
+    k.thread.tid_address = tidptr
+    return k.thread.tid
 
 
 @syscall("set_robust_list", "ptr", "size")
@@ -121,7 +133,7 @@ def set_robust_list(k: Any, head: int, length: int) -> int:
     """long set_robust_list(struct robust_list_head *head, size_t len);"""
     if length != k.abi.structs["robust_list_head"].size:
         raise fail(errno.EINVAL)
-    k.process.robust_list = (head, length)
+    k.thread.robust_list = (head, length)
     return 0
 
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 import errno
 import os
 import sys
+import time
 from typing import Any
 
+from ...errors import InterruptedSyscall
 from ...translate.arches import spec_for_elf
 from ..registry import syscall
 from .common import fail, guest_path, write_struct, write_word
@@ -28,15 +30,19 @@ def _fork(k: Any, flags: int, ptid: int, ctid: int) -> int:
         ids = k.process.ids
         ids.pid, ids.ppid = os.getpid(), os.getppid()
         k.paths.pid = ids.pid
-        k.process.signals.pending.clear()      # pending signals are not inherited
+        k.signals.pending.clear()      # pending signals are not inherited
         if k.host_signals is not None:
             k.host_signals.after_fork()
         if ready_r >= 0:
             os.close(ready_r)
+        thread = k.thread
+        del k.threads.by_tid[thread.tid]
+        thread.tid = ids.pid                   # the child's only thread
+        k.threads.bind(thread)
         if flags & c["CLONE_CHILD_SETTID"] and ctid:
-            write_word(k, ctid, ids.tid, 4)
+            write_word(k, ctid, thread.tid, 4)
         if flags & c["CLONE_CHILD_CLEARTID"]:
-            k.process.tid_address = ctid
+            thread.tid_address = ctid
         return 0
     if flags & c["CLONE_PARENT_SETTID"] and ptid:
         write_word(k, ptid, pid, 4)
@@ -52,8 +58,12 @@ def clone(k: Any, flags: int, stack: int, ptid: int, tls: int, ctid: int) -> int
     """long clone(unsigned long flags, void *stack, int *parent_tid, unsigned long tls,
     int *child_tid);  (argument order of ARM, MIPS and AArch64: CLONE_BACKWARDS)"""
     c = k.abi.const
+    if flags & c["CLONE_THREAD"]:
+        if not flags & c["CLONE_VM"] or not flags & c["CLONE_SIGHAND"]:
+            raise fail(errno.EINVAL)
+        return k.spawn_thread(flags, stack, ptid, tls, ctid)
     if flags & c["CLONE_VM"] and not flags & c["CLONE_VFORK"]:
-        raise fail(errno.ENOSYS)  # threads: not implemented yet
+        raise fail(errno.EINVAL)  # shared memory without being a thread: not supported
     if stack:
         raise fail(errno.EINVAL)  # a process with its own stack but our memory copy: unsupported
     return _fork(k, flags, ptid, ctid)
@@ -156,7 +166,7 @@ def guest_wait_status(k: Any, status: int) -> int:
 def wait4(k: Any, pid: int, wstatus: int, options: int, rusage: int) -> int:
     """pid_t wait4(pid_t pid, int *wstatus, int options, struct rusage *rusage);"""
     known = os.WNOHANG | os.WUNTRACED | os.WCONTINUED | 0x40000000 | 0x80000000
-    got, status, usage = os.wait4(pid, options & known)
+    got, status, usage = _wait4(k, pid, options & known)
     if got == 0:
         return 0
     if wstatus:
@@ -164,6 +174,19 @@ def wait4(k: Any, pid: int, wstatus: int, options: int, rusage: int) -> int:
     if rusage:
         write_struct(k, rusage, "rusage", _rusage(usage))
     return got
+
+
+def _wait4(k: Any, pid: int, options: int) -> tuple[int, int, Any]:
+    """os.wait4; with other guest threads, waiting happens without the guest lock."""
+    if options & os.WNOHANG or len(k.threads.by_tid) < 2:
+        return os.wait4(pid, options)
+    while True:
+        got = os.wait4(pid, options | os.WNOHANG)
+        if got[0]:
+            return got
+        if k.delivery.deliverable() is not None:
+            raise InterruptedSyscall(k.delivery.deliverable())
+        k.threads.blocking(lambda: time.sleep(0.02))
 
 
 def _rusage(u: Any) -> dict[str, int]:

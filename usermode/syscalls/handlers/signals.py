@@ -54,7 +54,7 @@ def rt_sigaction(k: Any, sig: int, act: int, oldact: int, sigsetsize: int) -> in
     size_t sigsetsize);"""
     _check_signal(k, sig)
     _check_setsize(k, sigsetsize)
-    actions = k.process.signals.actions
+    actions = k.signals.actions
     new = read_struct(k, act, "sigaction") if act else None
     if new is not None and sig in (k.abi.signals["SIGKILL"], k.abi.signals["SIGSTOP"]):
         raise fail(errno.EINVAL)
@@ -70,7 +70,7 @@ def rt_sigaction(k: Any, sig: int, act: int, oldact: int, sigsetsize: int) -> in
 def rt_sigprocmask(k: Any, how: int, new: int, old: int, sigsetsize: int) -> int:
     """int rt_sigprocmask(int how, const sigset_t *set, sigset_t *oldset, size_t sigsetsize);"""
     _check_setsize(k, sigsetsize)
-    state = k.process.signals
+    state = k.signals
     mask = _read_mask(k, new) if new else None
     if old:
         _write_mask(k, old, state.blocked)
@@ -93,7 +93,7 @@ def rt_sigpending(k: Any, out: int, sigsetsize: int) -> int:
     """int rt_sigpending(sigset_t *set, size_t sigsetsize);"""
     if sigsetsize > 4 * k.abi.spec.sigset_words:
         raise fail(errno.EINVAL)
-    state = k.process.signals
+    state = k.signals
     pending = sum(1 << (s - 1) for s in state.pending)
     _write_mask(k, out, pending & state.blocked)
     return 0
@@ -102,7 +102,7 @@ def rt_sigpending(k: Any, out: int, sigsetsize: int) -> int:
 @syscall("sigaltstack", "ptr", "ptr")
 def sigaltstack(k: Any, ss: int, old: int) -> int:
     """int sigaltstack(const stack_t *ss, stack_t *old_ss);"""
-    state = k.process.signals
+    state = k.signals
     new = read_struct(k, ss, "stack_t") if ss else None
     if old:
         sp, flags, size = state.altstack
@@ -159,29 +159,40 @@ def kill(k: Any, pid: int, sig: int) -> int:
 @syscall("tgkill", "int", "int", "sig")
 def tgkill(k: Any, tgid: int, tid: int, sig: int) -> int:
     """int tgkill(pid_t tgid, pid_t tid, int sig);"""
-    if tgid != k.process.ids.pid or tid != k.process.ids.tid:
-        if tgid <= 0 or tid <= 0:
-            raise fail(errno.EINVAL)
+    if tgid <= 0 or tid <= 0:
+        raise fail(errno.EINVAL)
+    if tgid != k.process.ids.pid:
         raise fail(errno.ESRCH)
-    return _send(k, tgid, sig, SI_TKILL)
+    return _send_thread(k, tid, sig)
 
 
 @syscall("tkill", "int", "sig")
 def tkill(k: Any, tid: int, sig: int) -> int:
     """int tkill(pid_t tid, int sig);"""
-    if tid != k.process.ids.tid:
+    return _send_thread(k, tid, sig)
+
+
+def _send_thread(k: Any, tid: int, sig: int) -> int:
+    thread = k.threads.by_tid.get(tid)
+    if thread is None or not thread.alive:
         raise fail(errno.ESRCH)
-    return _send(k, tid, sig, SI_TKILL)
+    if sig:
+        _check_signal(k, sig)
+        ids = k.process.ids
+        k.delivery.post(SigInfo(sig, code=SI_TKILL, pid=ids.pid, uid=ids.uid), thread)
+    return 0
 
 
 # -- waiting -----------------------------------------------------------------------------------
 def _wait_for_signal(k: Any, deadline: float | None = None) -> None:
-    """Sleep until a host signal interrupts us (InterruptedSyscall) or the deadline passes."""
+    """Sleep (without the guest lock) until a signal is deliverable (InterruptedSyscall)."""
+    thread = k.thread
     while deadline is None or host_time.monotonic() < deadline:
         if k.delivery.deliverable() is not None:
             raise InterruptedSyscall(k.delivery.deliverable())
-        host_time.sleep(_WAIT_STEP if deadline is None
-                        else max(0.0, min(_WAIT_STEP, deadline - host_time.monotonic())))
+        thread.wake.clear()
+        k.threads.blocking(lambda: thread.wake.wait(
+            _WAIT_STEP * 10 if deadline is None else max(0.0, deadline - host_time.monotonic())))
 
 
 @syscall("pause")
@@ -195,7 +206,7 @@ def pause(k: Any) -> int:
 def rt_sigsuspend(k: Any, mask: int, sigsetsize: int) -> int:
     """int rt_sigsuspend(const sigset_t *mask, size_t sigsetsize);"""
     _check_setsize(k, sigsetsize)
-    state = k.process.signals
+    state = k.signals
     state.suspend_mask, state.blocked = state.blocked, _read_mask(k, mask) & ~_unblockable(k)
     try:
         _wait_for_signal(k)
@@ -210,7 +221,7 @@ def _sigtimedwait(k: Any, setp: int, infop: int, timeout: int, layout: str) -> i
     if timeout:
         t = read_struct(k, timeout, layout)
         deadline = host_time.monotonic() + t["tv_sec"] + t["tv_nsec"] / 1e9
-    pending = k.process.signals.pending
+    pending = k.signals.pending
     while True:
         ready = [s for s in pending if wanted >> (s - 1) & 1]
         if ready:

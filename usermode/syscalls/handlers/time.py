@@ -12,6 +12,7 @@ from typing import Any
 
 from .. import hostlib, layouts
 from ..flags import FlagTable
+from ...errors import InterruptedSyscall
 from ..registry import syscall
 from ..structs import Layout
 from .common import (fail, foreign_byteorder, kernel_nsec, read_struct, read_word, u64_codec,
@@ -56,7 +57,7 @@ def _clock_calls(names: tuple[str, str, str], layout: str) -> None:
         ns = _read_timespec(k, req, layout)
         if flags & k.abi.const["TIMER_ABSTIME"]:
             ns -= _clock_ns(k, clock)
-        _sleep(ns)
+        _sleep(k, ns)
         return 0
 
     syscall(names[0], "int", "ptr")(clock_gettime)
@@ -72,9 +73,16 @@ def _read_timespec(k: Any, addr: int, layout: str) -> int:
     return t["tv_sec"] * _NS + t["tv_nsec"]
 
 
-def _sleep(ns: int) -> None:
-    if ns > 0:
-        host_time.sleep(ns / _NS)
+def _sleep(k: Any, ns: int) -> None:
+    """Sleep without the guest lock; a signal for this thread ends it early (EINTR)."""
+    if ns <= 0:
+        return
+    thread = k.thread
+    thread.wake.clear()
+    if k.delivery.deliverable() is None:
+        k.threads.blocking(lambda: thread.wake.wait(ns / _NS))
+    if k.delivery.deliverable() is not None:
+        raise InterruptedSyscall(k.delivery.deliverable())
 
 
 _clock_calls(("clock_gettime", "clock_getres", "clock_nanosleep"), "timespec")
@@ -84,7 +92,7 @@ _clock_calls(("clock_gettime64", "clock_getres_time64", "clock_nanosleep_time64"
 @syscall("nanosleep", "ptr", "ptr")
 def nanosleep(k: Any, req: int, rem: int) -> int:
     """int nanosleep(const struct timespec *req, struct timespec *rem);"""
-    _sleep(_read_timespec(k, req, "timespec"))
+    _sleep(k, _read_timespec(k, req, "timespec"))
     return 0
 
 

@@ -1,0 +1,122 @@
+"""Running guest threads: the run loop every thread uses, clone(CLONE_THREAD), thread exit.
+
+See ``kernel.threads`` for the model (one engine per thread, one guest lock). This module knows
+how to make a CPU for a new thread (a new engine on the shared address space, the parent's
+registers copied) and how a thread's host thread lives and ends.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from typing import Any
+
+from .errors import GuestExit, ThreadExit
+from .kernel.threads import GuestThread, SignalState
+from .syscalls.sigframe import SigInfo
+from .translate.cpu import Cpu
+
+class ThreadRunner:
+    def __init__(self, emulation: Any):
+        self.em = emulation
+        self.k = emulation.kernel
+        self.threads = self.k.threads
+
+    # -- the run loop ------------------------------------------------------------------------
+    def loop(self, cpu: Cpu, start: int | None) -> None:
+        """Run the calling thread's guest code until it exits (an exception ends it)."""
+        delivery, abi = self.k.delivery, self.k.abi
+        while True:
+            fault = cpu.run(start)
+            start = None
+            if fault is not None:
+                signo = abi.signals.get(fault.signal, abi.signals["SIGSEGV"])
+                info = SigInfo(signo, code=abi.const.get(fault.code, 0), addr=fault.address)
+                delivery.post(info, self.k.thread)
+                delivery.deliver(cpu, forced=True)
+            while delivery.deliverable() is not None:
+                delivery.deliver(cpu)
+            if self.threads.lock.waiting():
+                self.threads.blocking(lambda: None)      # stopped: let the others run
+
+    # -- clone -------------------------------------------------------------------------------
+    def spawn(self, flags: int, stack: int, ptid: int, tls: int, ctid: int) -> int:
+        """clone(CLONE_VM|CLONE_THREAD|...): a new engine and host thread; returns the tid."""
+        c, parent = self.k.abi.const, self.k.thread
+        cpu = Cpu(self.em.spec, self.em.space, parent.cpu.model)
+        self._copy_context(parent.cpu, cpu)
+        if stack:
+            cpu.write(cpu.spec.sp, stack)
+        spec = self.k.abi.spec
+        cpu.write(spec.ret_reg, 0)
+        if spec.error_flag_reg:
+            cpu.write(spec.error_flag_reg, 0)
+        if flags & c["CLONE_SETTLS"]:
+            cpu.set_tls(tls)
+        cpu.on_syscall = self.em.make_dispatcher(cpu)
+        signals = SignalState(actions=parent.signals.actions, blocked=parent.signals.blocked)
+        thread = GuestThread(0, cpu, signals)
+        ready = threading.Event()
+        thread.host = threading.Thread(target=self._thread_main, args=(thread, ready),
+                                       name="pyemu-guest-thread", daemon=True)
+        thread.host.start()
+        ready.wait()
+        self.threads.by_tid[thread.tid] = thread
+        tid_bytes = thread.tid.to_bytes(4, self.k.abi.byteorder)
+        if flags & c["CLONE_PARENT_SETTID"] and ptid:
+            self.k.space.write(ptid, tid_bytes)
+        if flags & c["CLONE_CHILD_SETTID"] and ctid:
+            self.k.space.write(ctid, tid_bytes)
+        if flags & c["CLONE_CHILD_CLEARTID"]:
+            thread.tid_address = ctid
+        return thread.tid
+
+    def _copy_context(self, src: Cpu, dst: Cpu) -> None:
+        frame = self.k.abi.spec.sigframe
+        names = [name for name, _ in frame.regs if name != src.spec.pc]
+        for name in names + [src.spec.tls]:
+            dst.write(name, src.read(name))
+        for name in frame.fp_regs:
+            dst.uc.reg_write(dst.reg_id(name), src.uc.reg_read(src.reg_id(name)))
+        dst.uc.reg_write(dst.reg_id(src.spec.pc), src.pc)
+
+    def _thread_main(self, thread: GuestThread, ready: threading.Event) -> None:
+        thread.tid = threading.get_native_id()
+        ready.set()
+        self.threads.lock.acquire()
+        self.threads.bind(thread)
+        try:
+            self.loop(thread.cpu, None)
+        except ThreadExit:
+            pass
+        except GuestExit as done:
+            self.end_process(done)
+        except BaseException as exc:  # a bug in pyemu: one line, like the main thread's
+            sys.stderr.write(f"pyemu: internal error in a guest thread: {type(exc).__name__}: "
+                             f"{exc}\n")
+            sys.stderr.flush()
+            os._exit(1)
+        finally:
+            self._finish(thread)
+            self.threads.lock.release()
+
+    def _finish(self, thread: GuestThread) -> None:
+        """A thread ends: clear its child-tid word and wake whoever joins it."""
+        thread.alive = False
+        if thread.tid_address:
+            try:
+                self.k.space.write(thread.tid_address, bytes(4))
+            except Exception:
+                pass
+            self.threads.futexes.wake(thread.tid_address, 1 << 30)
+        self.em.space.detach(thread.cpu)
+
+    def end_process(self, done: GuestExit) -> None:
+        """exit_group or a fatal signal in a thread other than the main one."""
+        from .emulator import die_by_signal
+
+        sys.stderr.flush()
+        if done.signal is not None:
+            self.em.report_signal(done.signal, done.core)
+            die_by_signal(self.k.abi.signal_to_host(done.signal), from_thread=True)
+        os._exit(done.status)

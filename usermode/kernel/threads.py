@@ -1,0 +1,145 @@
+"""Guest threads: one engine and one host thread each, one guest lock, futex wait queues.
+
+The concurrency model: every guest thread has its own Unicorn engine (``Cpu``) on the shared
+host-backed ``AddressSpace`` and runs in its own host thread, but only the holder of the
+``GuestLock`` executes guest code or syscall handlers. The lock changes hands at syscalls: when
+one blocks (futex wait, sleep, pause, poll, wait4, read on a pipe) and after any syscall while
+another thread waits for it. Why not parallel engines: Unicorn's ldrex/strex, ldaxr/stlxr and
+ll/sc are not atomic across engines (each has its own exclusive monitor), so guest atomics would
+break; serialized, they compare the loaded value like qemu-user's and stay correct. Why not
+preemptive time slices: stopping an engine at an arbitrary point from another thread and running
+another engine meanwhile corrupted guest state in measurements (Unicorn 2.1.4, all arches), so a
+thread that spins without syscalls keeps the lock (a known limit: pure spinlocks can hang).
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+
+class GuestLock:
+    """A fair (FIFO ticket) lock: a thread that releases and re-takes it queues behind others."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition(threading.Lock())
+        self._next = 0
+        self._serving = 0
+        self.owner: int | None = None
+
+    def acquire(self) -> None:
+        with self._cond:
+            ticket = self._next
+            self._next += 1
+            while self._serving != ticket:
+                self._cond.wait()
+            self.owner = threading.get_ident()
+
+    def release(self) -> None:
+        with self._cond:
+            self.owner = None
+            self._serving += 1
+            self._cond.notify_all()
+
+    def waiting(self) -> int:
+        """How many threads queue for the lock."""
+        return self._next - self._serving - (1 if self.owner is not None else 0)
+
+
+@dataclass
+class SignalState:
+    """A thread's signal state; ``actions`` is one dict shared by all threads of a process."""
+
+    actions: dict[int, dict[str, Any]] = field(default_factory=dict)
+    blocked: int = 0
+    altstack: tuple[int, int, int] = (0, 2, 0)  # ss_sp, ss_flags (SS_DISABLE), ss_size
+    pending: dict[int, Any] = field(default_factory=dict)   # guest signal -> SigInfo
+    suspend_mask: int | None = None   # the mask a handler frame saves during sigsuspend
+
+
+@dataclass
+class GuestThread:
+    tid: int
+    cpu: Any
+    signals: SignalState
+    tid_address: int = 0                 # CLONE_CHILD_CLEARTID / set_tid_address
+    robust_list: tuple[int, int] = (0, 0)
+    wake: threading.Event = field(default_factory=threading.Event)   # interrupts a block
+    host: threading.Thread | None = None
+    alive: bool = True
+
+
+class Futexes:
+    """Wait queues keyed by guest address (the futex word); used under the guest lock."""
+
+    def __init__(self) -> None:
+        self._queues: dict[int, list[tuple[threading.Event, int]]] = {}
+
+    def enqueue(self, addr: int, bitset: int, event: threading.Event) -> None:
+        """Queue ``event`` (a thread's wake event) on ``addr``; a wake sets it."""
+        self._queues.setdefault(addr, []).append((event, bitset))
+
+    def forget(self, addr: int, event: threading.Event) -> bool:
+        """Take ``event`` off the queue; False when a wake had already taken it."""
+        queue = self._queues.get(addr, [])
+        keep = [w for w in queue if w[0] is not event]
+        self._queues[addr] = keep
+        return len(keep) != len(queue)
+
+    def wake(self, addr: int, count: int, bitset: int = 0xFFFFFFFF) -> int:
+        queue = self._queues.get(addr, [])
+        woken, keep = 0, []
+        for event, bits in queue:
+            if woken < count and bits & bitset:
+                event.set()
+                woken += 1
+            else:
+                keep.append((event, bits))
+        self._queues[addr] = keep
+        return woken
+
+    def requeue(self, addr: int, count: int, target: int, limit: int) -> int:
+        woken = self.wake(addr, count)
+        moved = self._queues.get(addr, [])[:limit]
+        self._queues[addr] = self._queues.get(addr, [])[limit:]
+        self._queues.setdefault(target, []).extend(moved)
+        return woken + len(moved)
+
+
+class Threads:
+    """The threads of one process and the lock that serializes them."""
+
+    def __init__(self) -> None:
+        self.lock = GuestLock()
+        self.futexes = Futexes()
+        self.by_tid: dict[int, GuestThread] = {}
+        self.main: GuestThread | None = None
+        self.running: GuestThread | None = None    # the thread holding the lock
+        self._local = threading.local()
+
+    @property
+    def current(self) -> GuestThread:
+        return self._local.thread
+
+    def bind(self, thread: GuestThread) -> None:
+        """Make ``thread`` the current guest thread of the calling host thread."""
+        self._local.thread = thread
+        self.by_tid[thread.tid] = thread
+        self.running = thread
+        if self.main is None:
+            self.main = thread
+
+    def others_alive(self) -> list[GuestThread]:
+        me = self.current
+        return [t for t in self.by_tid.values() if t.alive and t is not me]
+
+    def blocking(self, wait: Callable[[], Any]) -> Any:
+        """Run ``wait`` (a blocking host call) without the guest lock."""
+        me = self.current
+        self.running = None
+        self.lock.release()
+        try:
+            return wait()
+        finally:
+            self.lock.acquire()
+            self.running = me
