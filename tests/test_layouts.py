@@ -41,7 +41,7 @@ HEADERS = ("linux/types.h", "linux/time_types.h", "linux/time.h", "linux/utsname
            "linux/utime.h", "asm/fcntl.h", "linux/timex.h", "linux/sched/types.h",
            "linux/capability.h", "linux/inotify.h", "linux/ipc.h", "linux/shm.h",
            "linux/sem.h", "linux/msg.h", "linux/mqueue.h", "asm/siginfo.h",
-           "linux/openat2.h")
+           "linux/openat2.h", "linux/fanotify.h")
 
 # getdents64(2)'s, getdents(2)'s and readdir(2)'s records are not in uapi (the kernel's are in
 # include/linux/dirent.h and fs/readdir.c): declared here from the man pages, and only their head
@@ -159,6 +159,7 @@ _COMMON = {
     "open_how": CType("struct open_how"),
     "sched_param": CType("struct sched_param"),
     "inotify_event": CType("struct inotify_event"),
+    "fanotify_event_metadata": CType("struct fanotify_event_metadata"),
     "cap_user_header": CType("struct __user_cap_header_struct"),
     "cap_user_data": CType("struct __user_cap_data_struct"),
     "timex": CType("struct timex", {"time_sec": "time.tv_sec", "time_usec": "time.tv_usec"}),

@@ -98,8 +98,8 @@ def test_identity_where_qemu_differs(arch):
 
 @pytest.mark.parametrize("arch", ARCHES)
 def test_inotify_where_qemu_differs(arch):
-    """qemu 7.2 drops unknown inotify_init1 flags (the kernel: EINVAL) and swaps a big-endian
-    guest's inotify events on read() but not on readv()."""
+    """qemu 7.2 drops unknown inotify_init1 flags (the kernel: EINVAL), swaps a big-endian
+    guest's inotify events on read() but not on readv(), and has no fanotify."""
     out = run_pyemu(arch, [guest("notify", arch), "qemu-differs"])
     assert out.status == 0, out.text()
     assert out.stdout.decode() == (
@@ -107,6 +107,21 @@ def test_inotify_where_qemu_differs(arch):
         "inotify_init1(0x10): -1 Invalid argument (errno 22)\n"
         "readv(fd, &iov, 1): 32\n"
         "  readv event IN_CREATE IN_ISDIR [sub] wd=ok len=16\n"
+        "-- fanotify\n"
+        "init: 1 cloexec=1\n"
+        "fanotify_mark(fd, FAN_MARK_ADD, FAN_CLOSE_WRITE | FAN_EVENT_ON_CHILD, AT_FDCWD, "
+        "\"fan\"): 0\n"
+        "fanotify_mark(fd, FAN_MARK_ADD, FAN_CLOSE_WRITE, AT_FDCWD, \"missing\"): "
+        "-1 No such file or directory (errno 2)\n"
+        "fanotify_mark(fd, 0x40000000, FAN_CLOSE_WRITE, AT_FDCWD, \"fan\"): "
+        "-1 Invalid argument (errno 22)\n"
+        "read(fd, buf, sizeof buf): -1 Resource temporarily unavailable (errno 11)\n"
+        "read: 1\n"
+        "event: len_ok=1 vers_ok=1 metadata_len=24 mask=0x8 fd=-1 pid_is_me=1\n"
+        "  info: type=1 len_ok=1 handle_bytes_ok=1\n"
+        "fanotify_mark(fd, FAN_MARK_REMOVE, FAN_CLOSE_WRITE | FAN_EVENT_ON_CHILD, AT_FDCWD, "
+        "\"fan\"): 0\n"
+        "fanotify_init(0x80000000, O_RDONLY): -1 Invalid argument (errno 22)\n"
     ), out.text()
 
 

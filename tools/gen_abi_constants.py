@@ -61,7 +61,7 @@ UAPI_INCLUDES = (
     "linux/in.h", "linux/tcp.h", "linux/fs.h", "linux/eventpoll.h",
     "linux/inotify.h", "linux/memfd.h", "linux/prctl.h", "linux/serial.h",
     "linux/capability.h", "linux/timex.h", "linux/falloc.h", "linux/fadvise.h", "linux/close_range.h",
-    "linux/timerfd.h", "linux/ioprio.h",
+    "linux/timerfd.h", "linux/ioprio.h", "linux/fanotify.h",
 )
 # Kernel-side typedef some uapi macros rely on (MIPS SIOCSPGRP is _IOW('s', 8, pid_t)).
 UAPI_PRELUDE = ("typedef __kernel_pid_t pid_t;",)
@@ -106,6 +106,7 @@ UAPI_FAMILIES: tuple[Family, ...] = (
     (C, "linux/close_range.h", r"CLOSE_RANGE_\w+"),
     (C, "linux/timerfd.h", r"TFD_\w+"),
     (C, "linux/ioprio.h", r"IOPRIO_\w+"),
+    (C, "linux/fanotify.h", r"FAN_\w+|FANOTIFY_\w+"),
 )
 # Socket types and eventfd flags live in non-uapi kernel headers (include/linux/net.h,
 # include/linux/eventfd.h in 6.1); libc mirrors them.  uapi names take precedence.

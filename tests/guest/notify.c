@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/fanotify.h>
 #include <sys/inotify.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -187,6 +188,45 @@ static void memfds(void)
     close(plain);
 }
 
+/* fanotify, which qemu-user 7.2 does not have: FAN_REPORT_FID (allowed unprivileged), events on
+ * a directory's children; the fid info record follows each event's metadata. */
+static void fanotify(void)
+{
+    char buf[4096] __attribute__((aligned(8)));
+    int fd, f;
+    ssize_t n;
+
+    printf("-- fanotify\n");
+    fd = fanotify_init(FAN_CLASS_NOTIF | FAN_REPORT_FID | FAN_NONBLOCK | FAN_CLOEXEC, O_RDONLY);
+    printf("init: %d cloexec=%d\n", fd >= 0, (fcntl(fd, F_GETFD) & FD_CLOEXEC) != 0);
+    mkdir("fan", 0755);
+    SHOW(fanotify_mark(fd, FAN_MARK_ADD, FAN_CLOSE_WRITE | FAN_EVENT_ON_CHILD, AT_FDCWD, "fan"));
+    SHOW(fanotify_mark(fd, FAN_MARK_ADD, FAN_CLOSE_WRITE, AT_FDCWD, "missing"));
+    SHOW(fanotify_mark(fd, 0x40000000, FAN_CLOSE_WRITE, AT_FDCWD, "fan"));
+    SHOW(read(fd, buf, sizeof buf));
+    f = open("fan/written", O_CREAT | O_WRONLY, 0644);
+    write(f, "x", 1);
+    close(f);
+    n = read(fd, buf, sizeof buf);
+    printf("read: %d\n", n > 0);
+    for (char *p = buf; n > 0 && p < buf + n;) {
+        struct fanotify_event_metadata *m = (struct fanotify_event_metadata *)p;
+        struct fanotify_event_info_fid *fid = (struct fanotify_event_info_fid *)(p + m->metadata_len);
+        struct file_handle *h = (struct file_handle *)fid->handle;
+        printf("event: len_ok=%d vers_ok=%d metadata_len=%u mask=%#llx fd=%d pid_is_me=%d\n",
+               m->event_len > m->metadata_len, m->vers == FANOTIFY_METADATA_VERSION,
+               m->metadata_len, (unsigned long long)m->mask, m->fd, m->pid == getpid());
+        printf("  info: type=%u len_ok=%d handle_bytes_ok=%d\n", fid->hdr.info_type,
+               fid->hdr.len == m->event_len - m->metadata_len,
+               h->handle_bytes > 0 && h->handle_bytes < 128);
+        p += m->event_len;
+    }
+    SHOW(fanotify_mark(fd, FAN_MARK_REMOVE, FAN_CLOSE_WRITE | FAN_EVENT_ON_CHILD, AT_FDCWD,
+                       "fan"));
+    SHOW(fanotify_init(0x80000000, O_RDONLY));
+    close(fd);
+}
+
 /* qemu-user 7.2 drops unknown inotify_init1 flags (the kernel: EINVAL) and translates a
  * big-endian guest's inotify events on read() but not on readv(): checked against pyemu alone. */
 static void qemu_differs(void)
@@ -211,6 +251,7 @@ int main(int argc, char **argv)
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (argc > 1) {
         qemu_differs();
+        fanotify();
         return 0;
     }
     eventfds();

@@ -431,3 +431,15 @@ def openat2(dirfd: int | None, path: bytes, flags: int, mode: int, resolve: int)
     return _check(_syscall(ctypes.c_long(NR_OPENAT2),
                            ctypes.c_long(AT_FDCWD if dirfd is None else dirfd),
                            ctypes.c_char_p(path), how, ctypes.c_long(24)))
+
+
+_fanotify_init = _fn("fanotify_init", _int, _uint, _uint)
+_fanotify_mark = _fn("fanotify_mark", _int, _int, _uint, ctypes.c_uint64, _int, _str)
+
+
+def fanotify_init(flags: int, event_f_flags: int) -> int:
+    return _check(_fanotify_init(flags, event_f_flags))
+
+
+def fanotify_mark(fd: int, flags: int, mask: int, dirfd: int | None, path: bytes | None) -> None:
+    _check(_fanotify_mark(fd, flags, mask, AT_FDCWD if dirfd is None else dirfd, path))

@@ -1,10 +1,11 @@
 """Descriptors the kernel makes for notification and anonymous memory: eventfd, inotify,
-memfd_create (timerfd lives with the clocks in ``time``).
+fanotify, memfd_create (timerfd lives with the clocks in ``time``).
 
 They are host descriptors. What a guest reads from them is binary in the host's byte order, so
 for a guest of the other byte order each gets a codec (``state.fd_codecs``) that swaps the
-eventfd counter or the inotify_event header fields. Flags are translated by name; inotify's
-event masks (IN_*) and memfd's MFD_* have no per-arch part.
+eventfd counter, the inotify_event header fields, or the fanotify event metadata and info
+records. Flags are translated by name; inotify's (IN_*), fanotify's (FAN_*) and memfd's (MFD_*)
+masks and flags have no per-arch part.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from typing import Any
 from .. import hostlib
 from ..flags import FlagTable
 from ..registry import syscall
-from .common import fail, foreign_byteorder, guest_path, inheritable, u64_codec
+from .common import dir_fd, fail, foreign_byteorder, guest_path, inheritable, u64_codec
 from .io import set_codec
 
 
@@ -109,6 +110,71 @@ def inotify_add_watch(k: Any, fd: int, path: int, mask: int) -> int:
 def inotify_rm_watch(k: Any, fd: int, wd: int) -> int:
     """int inotify_rm_watch(int fd, int wd);"""
     hostlib.inotify_rm_watch(fd, wd)
+    return 0
+
+
+# -- fanotify --------------------------------------------------------------------------------
+_FAN_HEAD = struct.Struct("=IBBHQii")      # the host's struct fanotify_event_metadata
+_FAN_INFO = struct.Struct("=BBH")          # struct fanotify_event_info_header
+
+
+def fanotify_codec(k: Any, data: bytes, to_guest: bool) -> bytes:
+    """Each event's metadata in the guest's layout, and its info records' integer fields
+    (header, fsid, file handle size and type, pidfd, error) in the guest's byte order."""
+    c = k.abi.const
+    order = ">" if k.abi.byteorder == "big" else "<"
+    layout = k.abi.structs["fanotify_event_metadata"]
+    fid_types = {c["FAN_EVENT_INFO_TYPE_FID"], c["FAN_EVENT_INFO_TYPE_DFID_NAME"],
+                 c["FAN_EVENT_INFO_TYPE_DFID"], c["FAN_EVENT_INFO_TYPE_OLD_DFID_NAME"],
+                 c["FAN_EVENT_INFO_TYPE_NEW_DFID_NAME"]}
+    int_types = {c["FAN_EVENT_INFO_TYPE_PIDFD"]: "i", c["FAN_EVENT_INFO_TYPE_ERROR"]: "iI"}
+    out = bytearray(data)
+    pos = 0
+    while pos + _FAN_HEAD.size <= len(data):
+        event_len, vers, reserved, meta_len, mask, fd, pid = _FAN_HEAD.unpack_from(data, pos)
+        out[pos:pos + layout.size] = layout.pack(
+            event_len=event_len, vers=vers, reserved=reserved, metadata_len=meta_len,
+            mask=mask, fd=fd, pid=pid)
+        info, end = pos + meta_len, pos + event_len
+        while meta_len and info + _FAN_INFO.size <= end:
+            kind, pad, length = _FAN_INFO.unpack_from(data, info)
+            struct.pack_into(order + "BBH", out, info, kind, pad, length)
+            body = info + _FAN_INFO.size
+            if kind in fid_types:           # __kernel_fsid_t, then struct file_handle's head
+                fields = struct.unpack_from("=iiIi", data, body)
+                struct.pack_into(order + "iiIi", out, body, *fields)
+            elif kind in int_types:
+                fmt = int_types[kind]
+                struct.pack_into(order + fmt, out, body, *struct.unpack_from("=" + fmt, data,
+                                                                              body))
+            if not length:
+                break
+            info += length
+        if not event_len:
+            break
+        pos += event_len
+    return bytes(out)
+
+
+@syscall("fanotify_init", "flags", "oflags")
+def fanotify_init(k: Any, flags: int, event_f_flags: int) -> int:
+    """int fanotify_init(unsigned int flags, unsigned int event_f_flags);  (the event fds' open
+    flags are translated; FAN_CLOEXEC/FAN_NONBLOCK are fanotify's own bits)"""
+    host_event_flags = k.abi.open_flags.to_host(event_f_flags, passthrough=3)
+    fd = hostlib.fanotify_init(flags, host_event_flags)
+    fd = inheritable(fd, cloexec=bool(flags & k.abi.const["FAN_CLOEXEC"]))
+    if foreign_byteorder(k):
+        set_codec(k, fd, fanotify_codec)
+    return fd
+
+
+@syscall("fanotify_mark", "fd", "uint", "u64", "dirfd", "ptr")
+def fanotify_mark(k: Any, fd: int, flags: int, mask: int, dirfd: int, path: int) -> int:
+    """int fanotify_mark(int fanotify_fd, unsigned int flags, uint64_t mask, int dirfd,
+    const char *pathname);  (a NULL pathname means dirfd itself)"""
+    follow = not flags & k.abi.const["FAN_MARK_DONT_FOLLOW"]
+    name = guest_path(k, path, follow=follow) if path else None
+    hostlib.fanotify_mark(fd, flags, mask & 0xFFFFFFFFFFFFFFFF, dir_fd(k, dirfd), name)
     return 0
 
 
