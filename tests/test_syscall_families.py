@@ -12,7 +12,7 @@ import pytest
 from harness import ARCHES, assert_same, guest, run_pyemu
 
 FAMILIES = ["fs_family", "locks", "memory", "time_family", "identity", "notify", "sysv_ipc",
-            "mqueue"]
+            "mqueue", "termios"]
 
 
 @pytest.mark.parametrize("name", FAMILIES)

@@ -504,6 +504,8 @@ _IOCTLS = {
     "TIOCSPGRP": _int_ioctl(termios.TIOCSPGRP, out=False),
     "FIONBIO": _int_ioctl(termios.FIONBIO, out=False),
     "FIOCLEX": _no_arg(termios.FIOCLEX),
+    "TIOCGPTN": _int_ioctl(hostlib.TIOCGPTN, out=True),
+    "TIOCSPTLCK": _int_ioctl(hostlib.TIOCSPTLCK, out=False),
     "FIONCLEX": _no_arg(termios.FIONCLEX),
 }
 
