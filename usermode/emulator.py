@@ -187,9 +187,7 @@ class Emulation:
                 self.report_signal(guest, default_action(name) == "core")
                 die_by_signal(self.abi.signal_to_host(guest), from_thread=True)
 
-        hosts = HostSignals(self.abi, post, stop)
-        hosts.in_syscall = lambda: self.kernel.in_syscall
-        self.kernel.host_signals = hosts
+        self.kernel.host_signals = HostSignals(self.abi, post, stop)
 
     def run(self) -> int:
         """Run to the end; the process's exit status (128+N for a death by signal N)."""

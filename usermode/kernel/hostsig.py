@@ -3,8 +3,8 @@
 Python runs signal handlers only between bytecodes, and the engine runs guest code inside one C
 call, so a wakeup fd (written by the C-level handler) wakes a small thread that stops the engine;
 the Python handler then makes the guest signal pending and the run loop delivers it. A signal
-that arrives while a syscall handler blocks (read on a pipe, sleep, wait) interrupts it when the
-guest has a handler to run (EINTR, or a restart with SA_RESTART), as the kernel does.
+that arrives while a syscall handler blocks (read on a pipe, sleep, wait) wakes it; the handler
+then ends with EINTR (or a restart with SA_RESTART) when the guest has a handler to run.
 """
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ import signal
 import threading
 from typing import Any, Callable
 
-from ..errors import InterruptedSyscall
 
 # Caught from the start: their guest default actions are emulated (terminate, ignore, core).
 CAUGHT = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGALRM", "SIGCHLD",
@@ -28,7 +27,6 @@ class HostSignals:
         self.abi = abi
         self._post = post
         self._stop = stop
-        self.in_syscall: Callable[[], bool] = lambda: False
         self._caught: set[int] = set()
         r, w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
         self._wake_r = r
@@ -58,12 +56,12 @@ class HostSignals:
         threading.Thread(target=self._waker, name="pyemu-signal-waker", daemon=True).start()
 
     def _on_signal(self, host: int, _frame: Any) -> None:
+        """Make the guest signal pending. Never raises: an exception here could land after a
+        host call completed (a child reaped by wait4) and lose its result. A blocked syscall
+        notices the signal itself (its wait is woken, or polls)."""
         guest = self.abi.signal_from_host(host)
-        if guest is None:
-            return
-        interrupt = self._post(guest)
-        if interrupt and self.in_syscall():
-            raise InterruptedSyscall(guest)
+        if guest is not None:
+            self._post(guest)
 
     def _waker(self) -> None:
         import select

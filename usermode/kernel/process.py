@@ -57,7 +57,6 @@ class Kernel:
         self.exec_options = exec_options or []   # pyemu options an execve'd program keeps
         self.delivery: Any = None        # syscalls.delivery.Delivery, set up by the emulator
         self.host_signals: Any = None    # kernel.hostsig.HostSignals, when running for real
-        self.in_syscall = False          # a host signal may interrupt the handler (EINTR)
         self.spawn_thread: Any = None    # clone(CLONE_THREAD), provided by the emulator
 
     @property

@@ -106,7 +106,6 @@ class Dispatcher:
         k = self.kernel
         if trace:
             self.tracer.call(k, entry.name, entry.handler.args, values)
-        k.in_syscall = True
         try:
             result = entry.handler.fn(k, *values)
         except OSError as exc:
@@ -115,8 +114,6 @@ class Dispatcher:
             result = -self.abi.errno["EFAULT"]
         except InterruptedSyscall as intr:
             result = self._interrupted(cpu, intr.signo, words)
-        finally:
-            k.in_syscall = False
         if trace:
             self.tracer.result(k, result, entry.handler.ret)
         if result is not KEEP_REGISTERS:

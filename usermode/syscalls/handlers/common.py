@@ -85,20 +85,38 @@ _POLL_STEP = 0.05
 
 
 def wait_readable(k: Any, fd: int) -> None:
-    """Before a read that may block (pipe, socket, terminal) while other guest threads exist:
-    wait for data without the guest lock, so they can run (and write it); a signal for this
-    thread ends the wait (EINTR, or a restart with SA_RESTART)."""
-    if len(k.threads.by_tid) < 2:
-        return
+    """Before a read that may block (pipe, socket, terminal): wait for data without the guest
+    lock, so other guest threads can run (and write it), and so that a signal for this thread
+    ends the wait (EINTR, or a restart with SA_RESTART) instead of a read that never returns."""
     try:
+        if select.select([fd], [], [], 0)[0]:
+            return
         mode = os.fstat(fd).st_mode
-    except OSError:
+    except (OSError, ValueError):
         return                          # the read reports the error
     if stat.S_ISREG(mode) or stat.S_ISDIR(mode) or not os.get_blocking(fd):
         return
+    thread = k.thread
     while True:
+        if k.delivery.deliverable() is not None:
+            raise InterruptedSyscall(k.delivery.deliverable())
+        thread.wake.clear()
         ready = k.threads.blocking(lambda: select.select([fd], [], [], _POLL_STEP)[0])
         if ready:
             return
-        if k.delivery.deliverable() is not None:
-            raise InterruptedSyscall(k.delivery.deliverable())
+
+
+def host_wait(k: Any, call: Any) -> Any:
+    """Run a host call that may block (a semaphore, a message queue, a record lock, a pipe):
+    without the guest lock while other guest threads exist (one of them may be the one to wake
+    it); interrupted by a host signal, it ends with EINTR if a signal is now deliverable to this
+    thread (InterruptedSyscall), and is made again otherwise."""
+    while True:
+        try:
+            if len(k.threads.by_tid) < 2:
+                return call()
+            return k.threads.blocking(call)
+        except InterruptedError:
+            signo = k.delivery.deliverable()
+            if signo is not None:
+                raise InterruptedSyscall(signo) from None

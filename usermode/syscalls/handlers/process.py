@@ -9,7 +9,6 @@ from __future__ import annotations
 import errno
 import os
 import sys
-import time
 from typing import Any
 
 from ...errors import InterruptedSyscall
@@ -177,16 +176,16 @@ def wait4(k: Any, pid: int, wstatus: int, options: int, rusage: int) -> int:
 
 
 def _wait4(k: Any, pid: int, options: int) -> tuple[int, int, Any]:
-    """os.wait4; with other guest threads, waiting happens without the guest lock."""
-    if options & os.WNOHANG or len(k.threads.by_tid) < 2:
-        return os.wait4(pid, options)
+    """os.wait4, waiting without the guest lock and ending (EINTR) when a signal comes."""
+    thread = k.thread
     while True:
         got = os.wait4(pid, options | os.WNOHANG)
-        if got[0]:
+        if got[0] or options & os.WNOHANG:
             return got
         if k.delivery.deliverable() is not None:
             raise InterruptedSyscall(k.delivery.deliverable())
-        k.threads.blocking(lambda: time.sleep(0.02))
+        thread.wake.clear()
+        k.threads.blocking(lambda: thread.wake.wait(0.01))
 
 
 def _rusage(u: Any) -> dict[str, int]:
