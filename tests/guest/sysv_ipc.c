@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -257,6 +258,42 @@ static void message_queues(void)
     SHOW(msgget(0x7a7a0002, 0));
 }
 
+/* Another thread of the same process blocks on a semaphore and on a message queue; this one
+ * wakes it (the blocked thread must not keep the others from running). */
+static int thread_sem, thread_msq;
+
+static void *waiter(void *arg)
+{
+    struct sembuf down = {0, -1, 0};
+    struct message m;
+    long r = semop(thread_sem, &down, 1);
+    ssize_t n = msgrcv(thread_msq, &m, sizeof m.mtext, 0, 0);
+    printf("thread: semop %ld, msgrcv %zd [%s]\n", r, n, n > 0 ? m.mtext : "");
+    (void)arg;
+    return NULL;
+}
+
+static void threads(void)
+{
+    struct sembuf up = {0, 1, 0};
+    struct message m = {5, "from the main thread"};
+    pthread_t t;
+
+    printf("-- threads\n");
+    thread_sem = semget(IPC_PRIVATE, 1, IPC_CREAT | 0600);
+    thread_msq = msgget(IPC_PRIVATE, IPC_CREAT | 0600);
+    pthread_create(&t, NULL, waiter, NULL);
+    while (semctl(thread_sem, 0, GETNCNT) != 1)
+        usleep(1000);
+    semop(thread_sem, &up, 1);
+    usleep(20000);
+    msgsnd(thread_msq, &m, strlen(m.mtext) + 1, 0);
+    pthread_join(t, NULL);
+    printf("joined\n");
+    semctl(thread_sem, 0, IPC_RMID);
+    msgctl(thread_msq, IPC_RMID, NULL);
+}
+
 /* ipc()'s call numbers (linux/ipc.h, which cannot be included next to <sys/ipc.h>) */
 #define IPC_CALL_MSGSND 11
 #define IPC_CALL_MSGRCV 12
@@ -405,6 +442,7 @@ int main(int argc, char **argv)
     shared_memory();
     semaphores();
     message_queues();
+    threads();
     direct();
     return 0;
 }

@@ -91,15 +91,9 @@ _close_range = _fn("close_range", _int, _uint, _uint, _int)
 
 
 def _retry(call, *args) -> int:
-    """A blocking call, restarted after a host signal (Python's own rule, PEP 475); the signal
-    handler Python runs in between may raise to stop it."""
-    while True:
-        result = call(*args)
-        if result >= 0:
-            return result
-        err = ctypes.get_errno()
-        if err != errno.EINTR:
-            raise OSError(err, os.strerror(err))
+    """A call that may block: an interruption by a host signal is InterruptedError (EINTR),
+    for the handler to restart or report (``handlers.common.host_wait``)."""
+    return _check(call(*args))
 
 
 def _timespecs(pairs: list[tuple[int, int]] | None):

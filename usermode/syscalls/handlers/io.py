@@ -18,7 +18,8 @@ from .. import hostlib, state
 from ..flags import FlagTable
 from ..registry import syscall
 from ..structs import Layout
-from .common import fail, inheritable, read_struct, wait_readable, write_struct, write_word
+from .common import (fail, host_wait, inheritable, read_struct, wait_readable, write_struct,
+                     write_word)
 from .signals import signal_self
 
 _IOV_MAX = 1024
@@ -309,7 +310,7 @@ def _record_lock(k: Any, fd: int, host_cmd: int, arg: int, layout: str) -> int:
     host = _HOST_FLOCK.pack(l_type=types.get(guest["l_type"], guest["l_type"]),
                             l_whence=guest["l_whence"], l_start=guest["l_start"],
                             l_len=guest["l_len"], l_pid=guest["l_pid"])
-    result = _HOST_FLOCK.unpack(host_fcntl.fcntl(fd, host_cmd, host))
+    result = _HOST_FLOCK.unpack(host_wait(k, lambda: host_fcntl.fcntl(fd, host_cmd, host)))
     if host_cmd in (host_fcntl.F_GETLK, host_fcntl.F_OFD_GETLK):
         back = {v: g for g, v in types.items()}
         fields = {f.name: f for f in k.abi.structs[layout].fields}
@@ -397,7 +398,8 @@ def flock(k: Any, fd: int, operation: int) -> int:
         raise fail(errno.EBADF)
     table = _flock_ops(k.abi)
     known = sum(row.guest_mask for row in table.rows)
-    host_fcntl.flock(fd, table.to_host(operation) | (operation & ~known))
+    host_op = table.to_host(operation) | (operation & ~known)
+    host_wait(k, lambda: host_fcntl.flock(fd, host_op))
     return 0
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from .. import hostlib
 from ..registry import syscall
-from .common import fail, inheritable, kernel_nsec, read_struct, write_struct
+from .common import fail, host_wait, inheritable, kernel_nsec, read_struct, write_struct
 
 def _name(k: Any, name: int) -> bytes:
     if not name:
@@ -54,14 +54,16 @@ def _timeout(k: Any, addr: int, layout: str) -> tuple[int, int] | None:
 def _send(k: Any, mqdes: int, msg: int, length: int, prio: int, timeout: int,
           layout: str) -> int:
     data = k.space.read(msg, length)
-    hostlib.mq_timedsend(mqdes, data, prio, _timeout(k, timeout, layout))
+    limit = _timeout(k, timeout, layout)
+    host_wait(k, lambda: hostlib.mq_timedsend(mqdes, data, prio, limit))
     return 0
 
 
 def _receive(k: Any, mqdes: int, msg: int, length: int, prio: int, timeout: int,
              layout: str) -> int:
     k.space.views(msg, length, write=True) if length else None      # EFAULT before receiving
-    data, priority = hostlib.mq_timedreceive(mqdes, length, _timeout(k, timeout, layout))
+    limit = _timeout(k, timeout, layout)
+    data, priority = host_wait(k, lambda: hostlib.mq_timedreceive(mqdes, length, limit))
     k.space.write(msg, data)
     if prio:
         k.space.write(prio, priority.to_bytes(4, k.abi.byteorder))

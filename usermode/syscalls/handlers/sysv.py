@@ -22,7 +22,8 @@ from ...translate.memory import PAGE_SIZE, page_ceil
 from .. import hostlib, layouts, state
 from ..registry import syscall
 from ..structs import Layout
-from .common import fail, kernel_nsec, read_struct, read_word, write_struct, write_word
+from .common import (fail, host_wait, kernel_nsec, read_struct, read_word, write_struct,
+                     write_word)
 
 # The host's structs (layouts.host_decls: a 64-bit host's, generic but for its arch's own).
 _HOST_DECLS = layouts.host_decls(os.uname().machine)
@@ -200,7 +201,7 @@ def _semtimedop(k: Any, semid: int, sops: int, nsops: int, timeout: int,
     if timeout and layout:
         t = read_struct(k, timeout, layout)
         limit = (t["tv_sec"], kernel_nsec(k, t["tv_nsec"]))
-    hostlib.semtimedop(semid, ops, nsops, limit)
+    host_wait(k, lambda: hostlib.semtimedop(semid, ops, nsops, limit))
     return 0
 
 
@@ -289,7 +290,8 @@ def _msgsnd(k: Any, msqid: int, msgp: int, size: int, flags: int) -> int:
     mtype = read_word(k, msgp)
     if mtype >> (8 * word - 1):
         mtype -= 1 << (8 * word)
-    hostlib.msgsnd(msqid, mtype, k.space.read(msgp + word, size), flags)
+    text = k.space.read(msgp + word, size)
+    host_wait(k, lambda: hostlib.msgsnd(msqid, mtype, text, flags))
     return 0
 
 
@@ -304,7 +306,7 @@ def _msgrcv(k: Any, msqid: int, msgp: int, size: int, msgtyp: int, flags: int) -
     if size < 0:
         raise fail(errno.EINVAL)
     k.space.views(msgp, k.abi.word_size + size, write=True)    # EFAULT before receiving
-    mtype, text = hostlib.msgrcv(msqid, size, msgtyp, flags)
+    mtype, text = host_wait(k, lambda: hostlib.msgrcv(msqid, size, msgtyp, flags))
     write_word(k, msgp, mtype)
     k.space.write(msgp + k.abi.word_size, text)
     return len(text)

@@ -18,7 +18,7 @@ from typing import Any
 from .. import hostlib, state
 from ..flags import FlagTable
 from ..registry import syscall
-from .common import fail, read_word, write_word
+from .common import fail, host_wait, read_word, write_word
 from .io import _iovecs, _pipe_safe
 
 
@@ -116,7 +116,7 @@ def _sendfile(k: Any, out_fd: int, in_fd: int, offset: int, count: int, size: in
             if pos >= limit:
                 raise fail(errno.EOVERFLOW)
             count = limit - pos
-    sent = os.sendfile(out_fd, in_fd, pos, count)
+    sent = host_wait(k, lambda: os.sendfile(out_fd, in_fd, pos, count))
     if pos is not None:
         write_word(k, offset, pos + sent, size)
     return sent
@@ -143,7 +143,7 @@ def splice(k: Any, fd_in: int, off_in: int, fd_out: int, off_out: int, length: i
     """ssize_t splice(int fd_in, loff_t *off_in, int fd_out, loff_t *off_out, size_t len,
     unsigned int flags);"""
     src, dst = _get_off(k, off_in, 8), _get_off(k, off_out, 8)
-    moved = os.splice(fd_in, fd_out, length, src, dst, flags)
+    moved = host_wait(k, lambda: os.splice(fd_in, fd_out, length, src, dst, flags))
     if src is not None:
         write_word(k, off_in, src + moved, 8)
     if dst is not None:
@@ -154,7 +154,7 @@ def splice(k: Any, fd_in: int, off_in: int, fd_out: int, off_out: int, length: i
 @syscall("tee", "fd", "fd", "size", "flags")
 def tee(k: Any, fd_in: int, fd_out: int, length: int, flags: int) -> int:
     """ssize_t tee(int fd_in, int fd_out, size_t len, unsigned int flags);"""
-    return hostlib.tee(fd_in, fd_out, length, flags)
+    return host_wait(k, lambda: hostlib.tee(fd_in, fd_out, length, flags))
 
 
 @syscall("vmsplice", "fd", "ptr", "ulong", "flags")
@@ -167,7 +167,7 @@ def vmsplice(k: Any, fd: int, iov: int, nr_segs: int, flags: int) -> int:
     pieces = [(hostlib.address_of(v), len(v)) for v in views]
     if not pieces:
         return 0
-    return hostlib.vmsplice(fd, pieces, flags)
+    return host_wait(k, lambda: hostlib.vmsplice(fd, pieces, flags))
 
 
 @syscall("copy_file_range", "fd", "ptr", "fd", "ptr", "size", "uint")
