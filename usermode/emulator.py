@@ -178,11 +178,11 @@ class Emulation:
             return delivery.will_run_handler(guest) or terminates(guest)
 
         def stop(guest: int) -> None:
-            # Where the engine cannot be stopped at an arbitrary point (MIPS), a handler runs at
-            # the next syscall instead, and a fatal signal ends the process from here.
-            if self.spec.async_stop_safe:
-                self.cpu.stop()
-            elif terminates(guest):
+            # The engine is never stopped from another thread: Unicorn 2.1.4 resumes guest code
+            # wrongly after such a stop now and then (MIPS: often; ARM: under load, with signal
+            # handlers). A handler runs at the guest's next syscall; a fatal signal ends the
+            # process from here at once.
+            if terminates(guest):
                 name = self.abi.signal_names.get(guest, "")
                 self.report_signal(guest, default_action(name) == "core")
                 die_by_signal(self.abi.signal_to_host(guest), from_thread=True)

@@ -1,8 +1,9 @@
 """Host signals sent to the emulator become guest signals.
 
 Python runs signal handlers only between bytecodes, and the engine runs guest code inside one C
-call, so a wakeup fd (written by the C-level handler) wakes a small thread that stops the engine;
-the Python handler then makes the guest signal pending and the run loop delivers it. A signal
+call: the Python handler makes the guest signal pending, and it is delivered when the guest
+next makes a syscall (a blocked syscall is woken for it). A wakeup fd (written by the C-level
+handler) wakes a small thread that ends the process at once when the signal is fatal. A signal
 that arrives while a syscall handler blocks (read on a pipe, sleep, wait) wakes it; the handler
 then ends with EINTR (or a restart with SA_RESTART) when the guest has a handler to run.
 """
@@ -21,9 +22,8 @@ CAUGHT = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGAL
 
 class HostSignals:
     def __init__(self, abi: Any, post: Callable[[int], bool], stop: Callable[[int], None]):
-        """``post(guest_signo)`` makes it pending and says whether a blocked syscall must be
-        interrupted for it; ``stop(guest_signo)`` stops the engine so the run loop delivers it
-        (or declines to, where stopping at an arbitrary point is unsafe)."""
+        """``post(guest_signo)`` makes it pending; ``stop(guest_signo)`` is called from the waker
+        thread for every signal that arrives (it ends the process when the signal is fatal)."""
         self.abi = abi
         self._post = post
         self._stop = stop

@@ -129,6 +129,16 @@ class Threads:
         if self.main is None:
             self.main = thread
 
+    def after_fork(self, me: GuestThread) -> None:
+        """In a forked child only the forking thread exists: forget the others, their queued
+        tickets and futex waits, and hold a fresh lock."""
+        self.lock = GuestLock()
+        self.lock.acquire()
+        self.futexes = Futexes()
+        self.by_tid = {}
+        self.main = None
+        self.bind(me)
+
     def others_alive(self) -> list[GuestThread]:
         me = self.current
         return [t for t in self.by_tid.values() if t.alive and t is not me]

@@ -76,10 +76,6 @@ class CpuSpec:
     # on a branch whose delay slot starts a new block) and 32-bit ARM (Debian's python3.11
     # reads stale data in ld.so after mprotect); see docs/ARCHITECTURE.md.
     virtual_tlb: bool = False
-    # The engine may be stopped from another thread at any point and resumed: true for ARM and
-    # AArch64; Unicorn 2.1.4's MIPS resumes wrongly after such a stop (measured: a loop stopped
-    # every 0.5 ms crashes), so host signals reach MIPS guests at their next syscall.
-    async_stop_safe: bool = True
 
     @property
     def word_size(self) -> int:
@@ -188,7 +184,7 @@ MIPS = CpuSpec(
     trap_signals={18: "SIGTRAP", 20: "SIGILL", 19: "SIGILL", 21: "SIGFPE", 22: "SIGFPE",
                   23: "SIGFPE", 12: "SIGBUS", 13: "SIGBUS"},
     fpu_enable=(("cp0_status", 1 << 29),),  # Status.CU1
-    elf_flag_checks=_MIPS_FLAG_CHECKS, async_stop_safe=False,
+    elf_flag_checks=_MIPS_FLAG_CHECKS,
     models=_MIPS_MODELS, platform=None, uname_machine="mips",
 )
 
@@ -197,7 +193,7 @@ MIPSEL = CpuSpec(
     elf_machine=EM_MIPS, elf_class=32, byteorder="little",
     pc="pc", sp="sp", link="ra", tls="cp0_userlocal", syscall_intno=17,
     trap_signals=MIPS.trap_signals, models=_MIPS_MODELS, platform=None, uname_machine="mips",
-    fpu_enable=MIPS.fpu_enable, elf_flag_checks=_MIPS_FLAG_CHECKS, async_stop_safe=False,
+    fpu_enable=MIPS.fpu_enable, elf_flag_checks=_MIPS_FLAG_CHECKS,
 )
 
 ARCHES: dict[str, CpuSpec] = {spec.name: spec for spec in (ARM, AARCH64, MIPS, MIPSEL)}

@@ -8,7 +8,6 @@ loop re-raises it (nothing is lost inside C).
 from __future__ import annotations
 
 import ctypes
-import threading
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
@@ -109,8 +108,6 @@ class Cpu:
         self._last_access = 0
         self._probing = False
         self._fills, self._fill_budget, self._grow_tlb = 0, 1 << 12, False
-        self._stop_requested = False
-        self._hook_lock = threading.RLock()
         self.on_syscall: Callable[[Cpu], None] = lambda cpu: None
         self._enable_fpu()
         space.attach(self)
@@ -186,14 +183,6 @@ class Cpu:
         self._changing_map(self.uc.ctl_remove_cache, start, end)
 
     # -- running -----------------------------------------------------------------------------
-    def stop(self) -> None:
-        """Ask the engine to stop. From another thread this waits until no syscall is being
-        handled (a stop requested while a hook runs, as the hook changes registers, has been
-        seen to corrupt MIPS state), so it always lands in guest code."""
-        with self._hook_lock:
-            self._stop_requested = True
-            self.uc.emu_stop()
-
     def run(self, start: int | None = None) -> Fault | None:
         """Run guest code from ``start`` (default: the current pc) until something stops it.
 
@@ -202,15 +191,13 @@ class Cpu:
         """
         begin = self.pc if start is None else start
         self._fault = None
-        self._stop_requested = False
         while True:
             try:
                 self.uc.emu_start(begin, -1 & self._mask)
             except UcError as err:
                 if self._pending is None and self._fault is None:
                     self._fault = self._fault_from_error(err)
-            if (not self._grow_tlb or self._stop_requested or self._pending is not None
-                    or self._fault is not None):
+            if not self._grow_tlb or self._pending is not None or self._fault is not None:
                 break
             self._grow_tlb = False
             self.uc.ctl(unicorn.UC_CTL_TLB_FLUSH, unicorn.UC_CTL_IO_WRITE)
@@ -262,8 +249,7 @@ class Cpu:
     def _on_interrupt(self, uc: Uc, intno: int, _data: object) -> None:
         try:
             if intno == self.spec.syscall_intno:
-                with self._hook_lock:
-                    self.on_syscall(self)
+                self.on_syscall(self)
                 return
             pc = uc.reg_read(self._pc)
             signal = self.spec.trap_signals.get(intno, "SIGILL")

@@ -35,9 +35,8 @@ def _fork(k: Any, flags: int, ptid: int, ctid: int) -> int:
         if ready_r >= 0:
             os.close(ready_r)
         thread = k.thread
-        del k.threads.by_tid[thread.tid]
         thread.tid = ids.pid                   # the child's only thread
-        k.threads.bind(thread)
+        k.threads.after_fork(thread)
         if flags & c["CLONE_CHILD_SETTID"] and ctid:
             write_word(k, ctid, thread.tid, 4)
         if flags & c["CLONE_CHILD_CLEARTID"]:
