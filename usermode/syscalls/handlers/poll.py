@@ -35,15 +35,18 @@ def _poll(k: Any, fds: int, nfds: int, timeout_ms: float | None) -> int:
             poller.register(fd, table.to_host(events & 0xFFFF) | select.POLLERR | select.POLLHUP)
     deadline = None if timeout_ms is None or timeout_ms < 0 else \
         host_time.monotonic() + timeout_ms / 1000
-    while True:
-        step = 10 if deadline is None else max(0, min(10, (deadline - host_time.monotonic()) * 1e3))
-        ready = dict(poller.poll(step)) if nfds else {}
-        if not nfds:
-            host_time.sleep(step / 1000)
-        if ready or (deadline is not None and host_time.monotonic() >= deadline):
-            break
+    ready = dict(poller.poll(0)) if nfds else {}
+    thread = k.thread
+    while not ready and (deadline is None or host_time.monotonic() < deadline):
         if k.delivery.deliverable() is not None:
             raise InterruptedSyscall(k.delivery.deliverable())
+        step = 10 if deadline is None else max(0, min(10, (deadline - host_time.monotonic()) * 1e3))
+        thread.wake.clear()
+        # the wait happens without the guest lock: other guest threads may make fds ready
+        if nfds:
+            ready = dict(k.threads.blocking(lambda: poller.poll(step)))
+        else:
+            k.threads.blocking(lambda: thread.wake.wait(step / 1000))
     count = 0
     for i in range(nfds):
         fd, events, _ = struct.unpack_from(end + "ihh", raw, 8 * i)
