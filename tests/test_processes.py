@@ -29,3 +29,16 @@ def test_fork_pipe_wait_exec(arch):
         "read 'from child'", "child exited 7", "child killed by 9", "exec'd: again",
         "exec child status 0"], out.text()
     assert out.status == 0
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_waitid_sigqueue_robust_list(arch):
+    out = assert_same(arch, [guest("waitid_sigqueue", arch)], timeout=60)
+    assert b"sigqueue: value=1234 code=SI_QUEUE\n" in out.stdout
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_get_robust_list_reports_glibc_head(arch):
+    out = run_pyemu(arch, [guest("waitid_sigqueue", arch), "robust"], timeout=60)
+    size = 24 if arch == "aarch64" else 12          # sizeof(struct robust_list_head)
+    assert f"robust: rc=0 head_set=1 len={size}\n".encode() in out.stdout, out.text()

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import errno
 import os
+import resource
 import sys
 from typing import Any
 
 from ...errors import InterruptedSyscall
 from ...translate.arches import spec_for_elf
 from ..registry import syscall
+from ..sigframe import SigInfo, pack_siginfo
 from .common import fail, guest_path, write_struct, write_word
 
 
@@ -195,3 +197,61 @@ def _rusage(u: Any) -> dict[str, int]:
         sec = getattr(u, f"ru_{name}")
         out[f"ru_{name}_sec"], out[f"ru_{name}_usec"] = int(sec), int(sec % 1 * 1_000_000)
     return out
+
+
+@syscall("execveat", "dirfd", "str", "ptr", "ptr", "flags")
+def execveat(k: Any, dirfd: int, path: int, argv: int, envp: int, flags: int) -> int:
+    """int execveat(int dirfd, const char *pathname, char *const argv[], char *const envp[],
+    int flags);"""
+    raw = k.space.read_cstr(path)
+    if raw.startswith(b"/") or dirfd == k.abi.const["AT_FDCWD"]:
+        return _execve(k, path, argv, envp)
+    base = os.fsencode(os.readlink(f"/proc/self/fd/{dirfd}"))
+    if not raw and not flags & k.abi.const["AT_EMPTY_PATH"]:
+        raise fail(errno.ENOENT)
+    host = os.path.join(base, raw) if raw else base
+    _check_executable(host)
+    cmd = reexec_command(k, host, _string_array(k, argv))
+    k.log_flush()
+    os.execve(cmd[0], cmd, dict(_split_env(_string_array(k, envp))))
+    raise AssertionError("unreachable")
+
+
+@syscall("waitid", "int", "int", "ptr", "int", "ptr")
+def waitid(k: Any, idtype: int, ident: int, infop: int, options: int, rusage: int) -> int:
+    """int waitid(idtype_t idtype, id_t id, siginfo_t *infop, int options, struct rusage *ru);"""
+    thread = k.thread
+    while True:
+        result = os.waitid(idtype, ident, options | os.WNOHANG)
+        if result is not None or options & os.WNOHANG:
+            break
+        if k.delivery.deliverable() is not None:
+            raise InterruptedSyscall(k.delivery.deliverable())
+        thread.wake.clear()
+        k.threads.blocking(lambda: thread.wake.wait(0.01))
+    if infop:
+        info = SigInfo(k.abi.signals["SIGCHLD"])
+        if result is not None:
+            status = result.si_status
+            if result.si_code != os.CLD_EXITED:     # a signal number: the guest's numbering
+                status = k.abi.signal_from_host(status) or status
+            info = SigInfo(k.abi.signals["SIGCHLD"], code=result.si_code, pid=result.si_pid,
+                           uid=result.si_uid, status=status)
+        elif options & os.WNOHANG:
+            info = SigInfo(0)                         # nothing ready: a zeroed siginfo
+        k.space.write(infop, pack_siginfo(k.abi.spec.sigframe.siginfo, info, k.abi.word_size,
+                                          k.abi.byteorder))
+    if rusage:
+        write_struct(k, rusage, "rusage", _rusage(resource.getrusage(resource.RUSAGE_CHILDREN)))
+    return 0
+
+
+@syscall("get_robust_list", "int", "ptr", "ptr")
+def get_robust_list(k: Any, pid: int, head: int, length: int) -> int:
+    """long get_robust_list(int pid, struct robust_list_head **head_ptr, size_t *len_ptr);"""
+    thread = k.thread if pid == 0 else k.threads.by_tid.get(pid)
+    if thread is None:
+        raise fail(errno.ESRCH)
+    write_word(k, head, thread.robust_list[0])
+    write_word(k, length, thread.robust_list[1] or k.abi.structs["robust_list_head"].size)
+    return 0

@@ -8,6 +8,7 @@ from __future__ import annotations
 import errno
 import os
 import signal as host_signal
+import struct
 import time as host_time
 from typing import Any
 
@@ -297,3 +298,35 @@ def getitimer(k: Any, which: int, cur: int) -> int:
     value, interval = host_signal.getitimer(_itimer(k, which))
     _put_itimerval(k, cur, interval, value)
     return 0
+
+
+def _queue(k: Any, tgid: int, tid: int | None, sig: int, info: int) -> int:
+    _check_signal(k, sig)
+    end = "<" if k.abi.byteorder == "little" else ">"
+    raw = k.space.read(info, 128)
+    head = dict(zip(k.abi.spec.sigframe.siginfo.head, struct.unpack_from(end + "iii", raw)))
+    union = k.abi.spec.sigframe.siginfo.union
+    pid, uid = struct.unpack_from(end + "iI", raw, union)
+    value = int.from_bytes(raw[union + 8: union + 8 + k.abi.word_size], k.abi.byteorder)
+    if head["code"] >= 0 and tgid != k.process.ids.pid:
+        raise fail(errno.EPERM)          # only the kernel may send SI_USER-like codes to others
+    if tgid == k.process.ids.pid:
+        thread = k.threads.by_tid.get(tid) if tid is not None else None
+        if tid is not None and thread is None:
+            raise fail(errno.ESRCH)
+        k.delivery.post(SigInfo(sig, code=head["code"], pid=pid, uid=uid, value=value), thread)
+        return 0
+    os.kill(tgid, k.abi.signal_to_host(sig))  # another process: the signal, not the value
+    return 0
+
+
+@syscall("rt_sigqueueinfo", "int", "sig", "ptr")
+def rt_sigqueueinfo(k: Any, tgid: int, sig: int, info: int) -> int:
+    """int rt_sigqueueinfo(pid_t tgid, int sig, siginfo_t *info);"""
+    return _queue(k, tgid, None, sig, info)
+
+
+@syscall("rt_tgsigqueueinfo", "int", "int", "sig", "ptr")
+def rt_tgsigqueueinfo(k: Any, tgid: int, tid: int, sig: int, info: int) -> int:
+    """int rt_tgsigqueueinfo(pid_t tgid, pid_t tid, int sig, siginfo_t *info);"""
+    return _queue(k, tgid, tid, sig, info)
