@@ -173,9 +173,8 @@ class Emulation:
             name = self.abi.signal_names.get(guest, "")
             return delivery.handler_of(guest) == 0 and default_action(name) in ("term", "core")
 
-        def post(guest: int) -> bool:
+        def post(guest: int) -> None:
             delivery.post(SigInfo(guest))
-            return delivery.will_run_handler(guest) or terminates(guest)
 
         def stop(guest: int) -> None:
             # The engine is never stopped from another thread: Unicorn 2.1.4 resumes guest code

@@ -21,7 +21,7 @@ CAUGHT = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGAL
 
 
 class HostSignals:
-    def __init__(self, abi: Any, post: Callable[[int], bool], stop: Callable[[int], None]):
+    def __init__(self, abi: Any, post: Callable[[int], None], stop: Callable[[int], None]):
         """``post(guest_signo)`` makes it pending; ``stop(guest_signo)`` is called from the waker
         thread for every signal that arrives (it ends the process when the signal is fatal)."""
         self.abi = abi

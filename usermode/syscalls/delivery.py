@@ -62,11 +62,6 @@ class Delivery:
         """The disposition (shared by all threads; callable from any host thread)."""
         return self.k.threads.main.signals.actions.get(signo, {}).get("sa_handler", SIG_DFL)
 
-    def will_run_handler(self, signo: int) -> bool:
-        """Would this signal, if it arrived now, interrupt a syscall to run a guest handler?"""
-        return (self.handler_of(signo) not in (SIG_DFL, SIG_IGN)
-                and not self.state.blocked >> (signo - 1) & 1)
-
     def restarts(self, signo: int) -> bool:
         action = self.state.actions.get(signo, {})
         return bool(action.get("sa_flags", 0) & self.sa["SA_RESTART"])
