@@ -107,7 +107,6 @@ class Cpu:
         self._fault: Fault | None = None
         self._last_access = 0
         self._probing = False
-        self._fills, self._fill_budget, self._grow_tlb = 0, 1 << 12, False
         self.on_syscall: Callable[[Cpu], None] = lambda cpu: None
         self._enable_fpu()
         space.attach(self)
@@ -191,17 +190,11 @@ class Cpu:
         """
         begin = self.pc if start is None else start
         self._fault = None
-        while True:
-            try:
-                self.uc.emu_start(begin, -1 & self._mask)
-            except UcError as err:
-                if self._pending is None and self._fault is None:
-                    self._fault = self._fault_from_error(err)
-            if not self._grow_tlb or self._pending is not None or self._fault is not None:
-                break
-            self._grow_tlb = False
-            self.uc.ctl(unicorn.UC_CTL_TLB_FLUSH, unicorn.UC_CTL_IO_WRITE)
-            begin = self.pc
+        try:
+            self.uc.emu_start(begin, -1 & self._mask)
+        except UcError as err:
+            if self._pending is None and self._fault is None:
+                self._fault = self._fault_from_error(err)
         if self._pending is not None:
             pending, self._pending = self._pending, None
             raise pending
@@ -274,13 +267,6 @@ class Cpu:
         if vma is None:
             self._last_access = vaddr
             return False
-        self._fills += 1
-        if self._fills > self._fill_budget:
-            # Many misses: stop so the run loop flushes the TLB, which lets the engine grow it
-            # (QEMU resizes a TLB at flush time, from how full it was).
-            self._fills, self._fill_budget = 0, min(self._fill_budget * 2, 1 << 22)
-            self._grow_tlb = True
-            uc.emu_stop()
         entry.paddr = vaddr
         entry.perms = vma.prot
         if not vma.prot & _ACCESS_RIGHT.get(access, 0):
