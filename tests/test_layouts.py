@@ -41,7 +41,13 @@ HEADERS = ("linux/types.h", "linux/time_types.h", "linux/time.h", "linux/utsname
            "linux/utime.h", "asm/fcntl.h", "linux/timex.h", "linux/sched/types.h",
            "linux/capability.h", "linux/inotify.h", "linux/ipc.h", "linux/shm.h",
            "linux/sem.h", "linux/msg.h", "linux/mqueue.h", "asm/siginfo.h",
-           "linux/openat2.h", "linux/fanotify.h")
+           "linux/openat2.h", "linux/fanotify.h", "linux/in.h", "linux/in6.h", "linux/un.h",
+           "linux/netlink.h", "linux/eventpoll.h")
+
+# Structs the kernel does not export in uapi (include/linux/socket.h: user_msghdr, mmsghdr,
+# linger, ucred; uapi linux/if.h needs libc's struct sockaddr): checked as libc spells them, in
+# a second file compiled on its own (libc's and uapi's netinet/linux headers clash).
+LIBC_HEAD = "#define _GNU_SOURCE 1\n#include <sys/socket.h>\n#include <net/if.h>\n"
 
 # getdents64(2)'s, getdents(2)'s and readdir(2)'s records are not in uapi (the kernel's are in
 # include/linux/dirent.h and fs/readdir.c): declared here from the man pages, and only their head
@@ -96,6 +102,7 @@ class CType:
     name: str                                            # the C type
     members: dict[str, str] = field(default_factory=dict)  # pyemu field -> C member designator
     check_size: bool = True
+    libc: bool = False                                   # checked with LIBC_HEAD, not uapi
 
 
 _STATX_TIMES = {f"stx_{when}_{ours}": f"stx_{when}.{theirs}"
@@ -178,6 +185,20 @@ _COMMON = {
     "stat": CType("struct stat"),
     "termios": CType("struct termios"),
     "stack_t": CType("stack_t"),
+    "sockaddr_in": CType("struct sockaddr_in", {"sin_addr": "sin_addr.s_addr"}),
+    "sockaddr_in6": CType("struct sockaddr_in6"),
+    "sockaddr_un": CType("struct sockaddr_un"),
+    "sockaddr_nl": CType("struct sockaddr_nl"),
+    "ip_mreq": CType("struct ip_mreq"),
+    "ip_mreqn": CType("struct ip_mreqn"),
+    "ipv6_mreq": CType("struct ipv6_mreq"),
+    "epoll_event": CType("struct epoll_event"),
+    "msghdr": CType("struct msghdr", libc=True),
+    "mmsghdr": CType("struct mmsghdr", libc=True),
+    "cmsghdr": CType("struct cmsghdr", libc=True),
+    "linger": CType("struct linger", libc=True),
+    "ucred": CType("struct ucred", libc=True),
+    "ifreq": CType("struct ifreq", libc=True),
 }
 
 C_TYPES: dict[str, dict[str, CType]] = {
@@ -215,6 +236,7 @@ class Check:
     label: str      # struct or struct.field, as pyemu names it
     expr: str       # C constant expression
     expected: int
+    libc: bool = False
 
 
 @dataclass
@@ -234,14 +256,14 @@ def checks_for(abi: Abi) -> list[Check]:
     for name in sorted(set(abi.structs.names()) & set(C_TYPES[abi.name])):
         ctype, layout = C_TYPES[abi.name][name], abi.structs[name]
         if ctype.check_size:
-            out.append(Check("size", name, f"sizeof({ctype.name})", layout.size))
+            out.append(Check("size", name, f"sizeof({ctype.name})", layout.size, ctype.libc))
         for f in layout.fields:
             member = ctype.members.get(f.name, f.name)
             label = f"{name}.{f.name}"
             out.append(Check("offset", label, f"__builtin_offsetof({ctype.name}, {member})",
-                             f.offset))
+                             f.offset, ctype.libc))
             out.append(Check("width", label, f"sizeof((({ctype.name} *)0)->{member})",
-                             f.size * f.count))
+                             f.size * f.count, ctype.libc))
     return out
 
 
@@ -286,7 +308,17 @@ def measure(cc: str, head: str, exprs: list[str]) -> list[str]:
 @functools.cache
 def run_checks(arch: str, cc: str, byteorder: str) -> Outcome:
     abi = make_abi(arch, byteorder)
-    checks, head = checks_for(abi), prelude(abi.name)
+    every = checks_for(abi)
+    parts = [run_unit(cc, prelude(abi.name), [c for c in every if not c.libc]),
+             run_unit(cc, LIBC_HEAD, [c for c in every if c.libc])]
+    failures: dict[str, list[str]] = {}
+    for part in parts:
+        for kind, msgs in part.failures.items():
+            failures.setdefault(kind, []).extend(msgs)
+    return Outcome(every, failures, [e for part in parts for e in part.setup_errors])
+
+
+def run_unit(cc: str, head: str, checks: list[Check]) -> Outcome:
     lines = [f'_Static_assert(({c.expr}) == {c.expected}, "{c.label} {c.kind}");' for c in checks]
     out = compile_lines(cc, head, lines)
     failed = [i for i in range(len(checks))
@@ -347,7 +379,8 @@ def test_field_widths_and_array_lengths(arch: str, cc: str, byteorder: str) -> N
 
 # -- the host's structs (layouts.host_decls), as handlers pass them to the host's libc --------
 HOST_STRUCTS = ("flock", "timex", "statfs", "ipc64_perm", "shmid64_ds", "semid64_ds",
-                "msqid64_ds", "sembuf", "shminfo64", "shm_info", "seminfo", "msginfo")
+                "msqid64_ds", "sembuf", "shminfo64", "shm_info", "seminfo", "msginfo",
+                "epoll_event")
 
 
 def test_host_layouts() -> None:

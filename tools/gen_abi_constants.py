@@ -12,8 +12,9 @@ The cross compiler computes every value; nothing is evaluated in Python:
    (SIG_DFL, libc-dependent SO_TIMESTAMP on 32-bit...) are dropped, found from
    the diagnostics' line numbers.  The sign slot lets a macro of unsigned type
    keep its unsigned value in the ABI's width (~0UL: 0xffffffff on 32-bit ABIs).
-Exceptions to "uapi only", because the kernel does not export them: SOCK_<type>
-and EFD_* come from libc's <bits/socket_type.h> / <bits/eventfd.h>, and ARM's
+Exceptions to "uapi only", because the kernel does not export them: SOCK_<type>,
+AF_*/MSG_*/SCM_*/SOL_*, SHUT_* and EFD_* come from libc's <bits/socket_type.h>,
+<bits/socket.h>, <sys/socket.h> / <bits/eventfd.h>, and ARM's
 _NSIG (absent from its uapi asm/signal.h) from asm-generic/signal.h.
 """
 from __future__ import annotations
@@ -61,7 +62,8 @@ UAPI_INCLUDES = (
     "linux/in.h", "linux/tcp.h", "linux/fs.h", "linux/eventpoll.h",
     "linux/inotify.h", "linux/memfd.h", "linux/prctl.h", "linux/serial.h",
     "linux/capability.h", "linux/timex.h", "linux/falloc.h", "linux/fadvise.h", "linux/close_range.h",
-    "linux/timerfd.h", "linux/ioprio.h", "linux/fanotify.h",
+    "linux/timerfd.h", "linux/ioprio.h", "linux/fanotify.h", "linux/in6.h", "linux/sockios.h",
+    "linux/netlink.h",
 )
 # Kernel-side typedef some uapi macros rely on (MIPS SIOCSPGRP is _IOW('s', 8, pid_t)).
 UAPI_PRELUDE = ("typedef __kernel_pid_t pid_t;",)
@@ -92,7 +94,10 @@ UAPI_FAMILIES: tuple[Family, ...] = (
     (C, "asm/poll.h asm-generic/poll.h", r"POLL\w+"),
     (C, "linux/socket.h asm/socket.h asm-generic/socket.h linux/net.h",
      r"(SOCK|SOL|SO|SCM|AF|PF|MSG|SYS)_\w+"),
-    (C, "linux/in.h", r"IPPROTO_\w+"),
+    (C, "linux/in.h", r"IPPROTO_\w+|IP_\w+|MCAST_\w+"),
+    (C, "linux/in6.h", r"IPV6_\w+"),
+    (C, "linux/sockios.h", r"SIOC\w+"),
+    (C, "linux/netlink.h", r"NETLINK_\w+|NLM_F_\w+|NLMSG_(NOOP|ERROR|DONE|OVERRUN|MIN_TYPE)"),
     (C, "linux/tcp.h", r"TCP_\w+"),
     (C, "linux/fs.h", r"(SEEK|RENAME|SYNC_FILE_RANGE|RWF)_\w+"),
     (C, "linux/eventpoll.h", r"EPOLL\w+"),
@@ -112,6 +117,8 @@ UAPI_FAMILIES: tuple[Family, ...] = (
 # include/linux/eventfd.h in 6.1); libc mirrors them.  uapi names take precedence.
 LIBC_FAMILIES: tuple[Family, ...] = (
     (C, "bits/socket_type.h", r"SOCK_\w+"),
+    (C, "bits/socket.h", r"(AF|PF|MSG|SCM|SOL)_\w+"),
+    (C, "sys/socket.h", r"SHUT_(RD|WR|RDWR)"),
     (C, "bits/eventfd.h", r"EFD_\w+"),
 )
 # SysV IPC, a unit of its own: uapi <linux/shm.h> includes libc's <unistd.h>, whose SEEK_*
@@ -126,7 +133,7 @@ IPC_FAMILIES: tuple[Family, ...] = (
 Unit = tuple[tuple[str, ...], tuple[str, ...], tuple[Family, ...]]  # includes, prelude, families
 UNITS: tuple[Unit, ...] = ((UAPI_INCLUDES, UAPI_PRELUDE, UAPI_FAMILIES),
                            (IPC_INCLUDES, (), IPC_FAMILIES),
-                           (("sys/socket.h", "sys/eventfd.h"), (), LIBC_FAMILIES))
+                           (("sys/socket.h", "sys/eventfd.h"), ("#define _GNU_SOURCE 1",), LIBC_FAMILIES))
 
 VALUE_MACRO = ("#define PYEMU_V(i, x) const long long pyemu_v##i[2] = {(long long)(x) + 0 * "
                "(long long)sizeof(char[__builtin_classify_type(x) - 1U < 4U ? 1 : -1]), (x) < 0};")
@@ -147,13 +154,17 @@ def run(cmd: list[str], check: bool = True) -> subprocess.CompletedProcess[str]:
 
 
 def include_lines(includes: tuple[str, ...], prelude: tuple[str, ...] = ()) -> list[str]:
-    return [f"#include <{header}>" for header in includes] + list(prelude)
+    """Feature macros of the prelude ("#define ...") come first, its typedefs after."""
+    defines = [line for line in prelude if line.startswith("#define")]
+    rest = [line for line in prelude if not line.startswith("#define")]
+    return defines + [f"#include <{header}>" for header in includes] + rest
 
 
-def list_macros(cc: str, includes: tuple[str, ...], tmp: Path) -> Macros:
+def list_macros(cc: str, includes: tuple[str, ...], tmp: Path,
+                prelude: tuple[str, ...] = ()) -> Macros:
     """Object-like macros visible after including `includes`, with their origin."""
     src = tmp / "probe.c"
-    src.write_text("\n".join(include_lines(includes)) + "\n")
+    src.write_text("\n".join(include_lines(includes, prelude)) + "\n")
     macros: Macros = {}
     header = ""
     for line in run([cc, "-E", "-dD", str(src)]).stdout.splitlines():
@@ -229,7 +240,7 @@ def collect(cc: str, verbose: bool) -> tuple[dict[str, dict[str, int]], Macros]:
     uapi: Macros = {}
     for includes, prelude, families in UNITS:
         with tempfile.TemporaryDirectory() as tmp:
-            macros = list_macros(cc, includes, Path(tmp))
+            macros = list_macros(cc, includes, Path(tmp), prelude)
             chosen = select(macros, families)
             values, dropped = evaluate(cc, includes, list(chosen), Path(tmp), prelude)
         uapi = uapi or macros
@@ -322,7 +333,7 @@ def banner(abi: Abi) -> list[str]:
     return lines + [
         "# Values are computed by the compiler; macros of unsigned type keep their unsigned",
         "# value in the ABI's width (~0UL is 0xffffffff on 32-bit ABIs). Exceptions to uapi:",
-        "# SOCK_<type>/EFD_* from libc <bits/socket_type.h>, <bits/eventfd.h>;",
+        "# SOCK_<type>, AF_/MSG_/SCM_/SOL_/SHUT_ and EFD_* from libc <bits/socket_type.h>, <bits/socket.h>, <bits/eventfd.h>;",
         "# a _NSIG missing from asm/signal.h is taken from asm-generic/signal.h.",
         "# Do not edit by hand. Regenerate with: python tools/gen_abi_constants.py",
     ]

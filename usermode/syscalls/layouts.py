@@ -141,7 +141,9 @@ GENERIC64_IPC = {
 # generic layouts, except where its arch has its own (x86_64 pads each time in semid64_ds:
 # arch/x86/include/uapi/asm/sembuf.h). tests/test_layouts.py checks them with the host compiler.
 _HOST_OVERRIDES: dict[str, dict[str, Decl]] = {
-    "x86_64": {"semid64_ds": _perm(GENERIC_IPC64_PERM) + [
+    # arch/x86's EPOLL_PACKED: no padding before the 64-bit data
+    "x86_64": {"epoll_event": [("events", "u32"), ("data", "u64"), ("__packed__", "4")],
+               "semid64_ds": _perm(GENERIC_IPC64_PERM) + [
         ("sem_otime", "long"), ("__unused1", "ulong"), ("sem_ctime", "long"),
         ("__unused2", "ulong"), ("sem_nsems", "ulong"), ("__unused3", "ulong"),
         ("__unused4", "ulong")]},
@@ -232,6 +234,44 @@ def common(word_size: int) -> dict[str, Decl]:
         "itimerspec64": _itimer("i64", "nsec"),
         "itimerval": _itimer("long", "usec"),
         "flock64": _FLOCK_HEAD + [("l_start", "i64"), ("l_len", "i64"), ("l_pid", "i32")],
+        **sockets(word_size),
+    }
+
+
+def _msghdr(prefix: str = "") -> Decl:
+    return [(f"{prefix}{n}", t) for n, t in (
+        ("msg_name", "ptr"), ("msg_namelen", "u32"), ("msg_iov", "ptr"), ("msg_iovlen", "ulong"),
+        ("msg_control", "ptr"), ("msg_controllen", "ulong"), ("msg_flags", "i32"))]
+
+
+def sockets(word_size: int) -> dict[str, Decl]:
+    """Socket structs (linux/{in,in6,un,netlink,eventpoll}.h; msghdr, cmsghdr, mmsghdr, linger,
+    ucred and ifreq as libc spells the kernel's include/linux/socket.h and uapi linux/if.h).
+    Addresses and ports inside sockaddrs are in network order: declared as bytes."""
+    return {
+        "sockaddr_in": [("sin_family", "u16"), ("sin_port", "u8[2]"), ("sin_addr", "u8[4]"),
+                        ("__pad", "pad[8]")],
+        "sockaddr_in6": [("sin6_family", "u16"), ("sin6_port", "u8[2]"),
+                         ("sin6_flowinfo", "u8[4]"), ("sin6_addr", "u8[16]"),
+                         ("sin6_scope_id", "u32")],
+        "sockaddr_un": [("sun_family", "u16"), ("sun_path", "char[108]")],
+        "sockaddr_nl": [("nl_family", "u16"), ("nl_pad", "u16"), ("nl_pid", "u32"),
+                        ("nl_groups", "u32")],
+        "msghdr": _msghdr(),
+        # msg_hdr's own tail padding (64-bit) comes before msg_len
+        "mmsghdr": _msghdr("msg_hdr.") + ([("__hdr_tail", "pad[4]")] if word_size == 8 else [])
+                   + [("msg_len", "u32")],
+        "cmsghdr": [("cmsg_len", "ulong"), ("cmsg_level", "i32"), ("cmsg_type", "i32")],
+        "linger": [("l_onoff", "i32"), ("l_linger", "i32")],
+        "ucred": [("pid", "i32"), ("uid", "u32"), ("gid", "u32")],
+        "ip_mreq": [("imr_multiaddr", "u8[4]"), ("imr_interface", "u8[4]")],
+        "ip_mreqn": [("imr_multiaddr", "u8[4]"), ("imr_address", "u8[4]"),
+                     ("imr_ifindex", "i32")],
+        "ipv6_mreq": [("ipv6mr_multiaddr", "u8[16]"), ("ipv6mr_ifindex", "i32")],
+        "epoll_event": [("events", "u32"), ("data", "u64")],
+        # the union after the name holds a struct ifmap (two longs and four shorter fields)
+        "ifreq": [("ifr_name", "char[16]"), ("ifr_ifindex", "i32"),
+                  ("__ifr_rest", f"pad[{12 if word_size == 4 else 20}]")],
     }
 
 

@@ -64,22 +64,29 @@ def poll(k: Any, fds: int, nfds: int, timeout: int) -> int:
     return _poll(k, fds, nfds, timeout)
 
 
-def _ppoll(k: Any, fds: int, nfds: int, tmo: int, sigmask: int, layout: str) -> int:
-    timeout = None
-    if tmo:
-        t = read_struct(k, tmo, layout)
-        timeout = t["tv_sec"] * 1000 + t["tv_nsec"] / 1e6
+def with_sigmask(k: Any, sigmask: int, call: Any) -> Any:
+    """Run a wait with the guest sigset at ``sigmask`` (0: none) as the thread's mask, as
+    ppoll, pselect6 and epoll_pwait do; a signal ends it with EINTR, delivered (by the
+    dispatcher) under that mask, which is restored after the handler."""
     state = k.signals
     if sigmask:
         from .signals import _read_mask
         state.suspend_mask, state.blocked = state.blocked, _read_mask(k, sigmask)
     try:
-        return _poll(k, fds, nfds, timeout)
+        return call()
     except InterruptedSyscall:
         raise fail(errno.EINTR) from None
     finally:
         if sigmask and state.suspend_mask is not None and k.delivery.deliverable() is None:
             state.blocked, state.suspend_mask = state.suspend_mask, None
+
+
+def _ppoll(k: Any, fds: int, nfds: int, tmo: int, sigmask: int, layout: str) -> int:
+    timeout = None
+    if tmo:
+        t = read_struct(k, tmo, layout)
+        timeout = t["tv_sec"] * 1000 + t["tv_nsec"] / 1e6
+    return with_sigmask(k, sigmask, lambda: _poll(k, fds, nfds, timeout))
 
 
 @syscall("ppoll", "ptr", "uint", "ptr", "ptr", "size")
