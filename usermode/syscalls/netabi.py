@@ -70,7 +70,9 @@ CMSG_KINDS = {("SOL_SOCKET", "SCM_RIGHTS"): "ints", ("SOL_SOCKET", "SCM_CREDENTI
               ("IPPROTO_IP", "IP_PKTINFO"): "pktinfo", ("IPPROTO_IP", "IP_TTL"): "ints",
               ("IPPROTO_IP", "IP_TOS"): "bytes", ("IPPROTO_IPV6", "IPV6_PKTINFO"): "pktinfo6",
               ("IPPROTO_IPV6", "IPV6_HOPLIMIT"): "ints"}
-_CMSG_TYPE_PREFIXES = {"SOL_SOCKET": ("SCM_", "SO_"), "IPPROTO_IP": ("IP_",),
+# control message types by level (SOL_SOCKET's are SCM_* and the timestamp options: SO_* names
+# at large would give host type 2, SCM_CREDENTIALS, the name SO_REUSEADDR)
+_CMSG_TYPE_PREFIXES = {"SOL_SOCKET": ("SCM_", "SO_TIMESTAMP"), "IPPROTO_IP": ("IP_",),
                        "IPPROTO_IPV6": ("IPV6_",)}
 
 
