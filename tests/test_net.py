@@ -12,6 +12,7 @@ import os
 import re
 import select
 import socket
+import struct
 import subprocess
 import threading
 import time
@@ -35,6 +36,7 @@ def test_sockets_within_the_guest(arch):
     assert b"SCM_CREDENTIALS len" in out.stdout and b"pid is child 1" in out.stdout
     assert b"got alpha beta gamma (5 4 5)" in out.stdout
     assert b"SIGPIPE handled 2 times" in out.stdout
+    assert b"SIGIO seen: 1" in out.stdout
 
 
 @pytest.mark.parametrize("mode", ["poll", "select", "epoll"])
@@ -44,6 +46,28 @@ def test_multiplexing_three_clients(arch, mode):
     assert out.stdout.count(b"server: connection") == 6
     assert b"client 0 got 'ROUND 1 FROM CLIENT 0'" in out.stdout
     assert b"after close of client 1: connection 1 readable, recv 0" in out.stdout
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_interfaces_netlink_and_ioctls(arch):
+    """getifaddrs reads route netlink (in the host's byte order: swapped for big-endian MIPS),
+    if_nametoindex and the SIOCGIF* ioctls use struct ifreq (32 or 40 bytes)."""
+    out = assert_same(arch, [guest("net_ifaces", arch)])
+    assert b"lo fam 2 up 1 loop 1 127.0.0.1" in out.stdout
+    assert b"SIOCGIFADDR 0 127.0.0.1" in out.stdout
+
+
+def test_netlink_swap_is_its_own_inverse():
+    from usermode.syscalls.netlink import swap_messages
+    # RTM_NEWADDR: nlmsghdr, ifaddrmsg (AF_INET, /8, index 1), IFA_ADDRESS 127.0.0.1, IFA_FLAGS
+    msg = (struct.pack("<IHHII", 40, 20, 2, 7, 0) + struct.pack("<BBBBI", 2, 8, 0, 254, 1)
+           + struct.pack("<HH", 8, 1) + bytes([127, 0, 0, 1]) + struct.pack("<HHI", 8, 8, 0x80))
+    swapped = swap_messages(msg, "<")
+    assert swapped[:16] == struct.pack(">IHHII", 40, 20, 2, 7, 0)
+    assert swapped[16:24] == struct.pack(">BBBBI", 2, 8, 0, 254, 1)
+    assert swapped[24:32] == struct.pack(">HH", 8, 1) + bytes([127, 0, 0, 1])   # address: bytes
+    assert swapped[32:] == struct.pack(">HHI", 8, 8, 0x80)
+    assert swap_messages(swapped, ">") == msg
 
 
 # -- conversations with host-side peers ---------------------------------------------------------

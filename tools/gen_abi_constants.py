@@ -80,7 +80,7 @@ UAPI_FAMILIES: tuple[Family, ...] = (
     ("AUXV", "linux/auxvec.h asm/auxvec.h", r"AT_(?!VECTOR_SIZE)\w+"),
     (C, "asm/siginfo.h asm-generic/siginfo.h",
      r"(SI|ILL|FPE|SEGV|BUS|TRAP|CLD|POLL|SYS|EMT|SIGEV)_\w+"),
-    (C, "linux/fcntl.h asm/fcntl.h asm-generic/fcntl.h", r"(O|F|AT|LOCK)_\w+|FD_CLOEXEC"),
+    (C, "linux/fcntl.h asm/fcntl.h asm-generic/fcntl.h", r"(O|F|AT|LOCK)_\w+|FD_CLOEXEC|FASYNC"),
     (C, "linux/mman.h asm/mman.h asm-generic/mman*.h", r"(PROT|MAP|MREMAP|MADV|MS|MCL|MLOCK)_\w+"),
     (C, "asm/ioctls.h asm-generic/ioctls.h asm/termbits.h asm-generic/termbits*.h asm/termios.h "
         "asm-generic/termios.h asm/sockios.h asm-generic/sockios.h", r"[A-Z][A-Z0-9_]*"),

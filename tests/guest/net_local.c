@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -322,6 +323,28 @@ static void sigpipe(void)
     close(sv[0]);
 }
 
+static volatile int ios;
+static void on_io(int sig) { ios++; }
+
+/* O_ASYNC with F_SETOWN: data arriving on the socket raises SIGIO in the owner. */
+static void async_io(void)
+{
+    printf("-- O_ASYNC\n");
+    int sv[2];
+    socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+    signal(SIGIO, on_io);
+    SHOW(fcntl(sv[1], F_SETOWN, getpid()));
+    printf("F_GETOWN is us: %d\n", fcntl(sv[1], F_GETOWN) == getpid());
+    SHOW(fcntl(sv[1], F_SETFL, fcntl(sv[1], F_GETFL) | O_ASYNC | O_NONBLOCK));
+    printf("O_ASYNC set: %d\n", !!(fcntl(sv[1], F_GETFL) & O_ASYNC));
+    SHOW(write(sv[0], "x", 1));
+    for (int i = 0; i < 200 && !ios; i++)
+        usleep(5000);
+    printf("SIGIO seen: %d\n", ios > 0);
+    close(sv[0]);
+    close(sv[1]);
+}
+
 int main(void)
 {
     setvbuf(stdout, NULL, _IONBF, 0);
@@ -333,5 +356,6 @@ int main(void)
     udp(AF_INET6);
     errors();
     sigpipe();
+    async_io();
     return 0;
 }

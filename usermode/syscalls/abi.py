@@ -93,7 +93,9 @@ ABI_FOR_ARCH = {"arm": ARM_EABI, "aarch64": AARCH64, "mips": MIPS_O32, "mipsel":
 # open(2) flags translated by name; O_ACCMODE values are the same everywhere.
 _OPEN_FLAGS = ("O_CREAT", "O_EXCL", "O_NOCTTY", "O_TRUNC", "O_APPEND", "O_NONBLOCK", "O_DSYNC",
                "O_SYNC", "O_DIRECT", "O_DIRECTORY", "O_NOFOLLOW", "O_NOATIME", "O_CLOEXEC",
-               "O_PATH", "O_TMPFILE", "O_ASYNC", "O_LARGEFILE")
+               "O_PATH", "O_TMPFILE", "FASYNC", "O_LARGEFILE")
+# uapi spells O_ASYNC (libc's name) FASYNC
+_HOST_OPEN_FLAGS = {**vars(os), "FASYNC": os.O_ASYNC}
 
 
 class Abi:
@@ -115,7 +117,7 @@ class Abi:
         self.structs = LayoutSet({**layouts.common(spec.word_size), **spec.structs},
                                  spec.word_size, byteorder)
         self.errno_from_host = _errno_map(self.errno)
-        self.open_flags = FlagTable.by_name(self.const, vars(os), _OPEN_FLAGS)
+        self.open_flags = FlagTable.by_name(self.const, _HOST_OPEN_FLAGS, _OPEN_FLAGS)
 
     def guest_errno(self, host: int) -> int:
         return self.errno_from_host.get(host, self.errno["EINVAL"])

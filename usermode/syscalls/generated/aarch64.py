@@ -870,6 +870,7 @@ CONSTANTS: dict[str, int] = {
     "FAN_REPORT_TID": 0x100,
     "FAN_UNLIMITED_MARKS": 32,
     "FAN_UNLIMITED_QUEUE": 16,
+    "FASYNC": 0x2000,
     "FD_CLOEXEC": 1,
     "FF0": 0,
     "FF1": 0x8000,

@@ -2,4 +2,4 @@
 from . import fs, fsinfo, fsmeta, futex, io, mm, proc, process, signals, time  # noqa: F401
 from . import mqueue, notify, refused, sysv  # noqa: F401
 from . import identity, poll, transfer  # noqa: F401
-from . import epoll, fdsets, net, netmsg  # noqa: F401
+from . import epoll, fdsets, net, netioctl, netmsg  # noqa: F401

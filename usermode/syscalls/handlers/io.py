@@ -452,6 +452,11 @@ def _lflags(k: Any) -> FlagTable:
     return _lflag_table(k.abi)
 
 
+def register_ioctls(table: dict[str, Any]) -> None:
+    """Add ioctl handlers by request name (another family's: sockets); at import time."""
+    _IOCTLS.update(table)
+
+
 @functools.cache
 def _ioctl_table(abi: Any) -> dict[int, Any]:
     return {abi.const[name]: fn for name, fn in _IOCTLS.items() if name in abi.const}

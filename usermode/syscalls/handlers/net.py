@@ -11,15 +11,18 @@ from __future__ import annotations
 import errno
 import os
 import select
+import socket as host_socket
 import struct
+import sys
 import time as host_time
 from typing import Any
 
 from ...errors import InterruptedSyscall
-from .. import hostnet
+from .. import hostnet, netlink
 from ..netabi import SocketAbi, socket_abi
 from ..registry import syscall
-from .common import fail, inheritable, read_word, write_word
+from .common import fail, foreign_byteorder, read_word, write_word
+from .io import set_codec
 from .signals import signal_self
 
 _STEP_MS = 50
@@ -66,7 +69,6 @@ def _ready(fd: int, write: bool, timeout_ms: float) -> bool:
 
 def _timeout(fd: int, write: bool) -> float | None:
     """The socket's SO_RCVTIMEO/SO_SNDTIMEO in seconds (None: wait forever)."""
-    import socket as host_socket
     opt = host_socket.SO_SNDTIMEO if write else host_socket.SO_RCVTIMEO
     try:
         sec, usec = struct.unpack("qq", hostnet.getsockopt(fd, host_socket.SOL_SOCKET, opt, 16))
@@ -130,7 +132,17 @@ def socket(k: Any, domain: int, kind: int, protocol: int) -> int:
     family = _net(k).families.get(domain)
     if family is None:
         raise fail(errno.EAFNOSUPPORT)
-    return hostnet.socket(family, _type_to_host(k, kind), protocol)
+    fd = hostnet.socket(family, _type_to_host(k, kind), protocol)
+    if family == host_socket.AF_NETLINK and foreign_byteorder(k):
+        set_codec(k, fd, _netlink_codec)
+    return fd
+
+
+def _netlink_codec(k: Any, data: bytes, to_guest: bool) -> bytes:
+    """Netlink messages are in the host's byte order (see netlink.py)."""
+    host = "<" if sys.byteorder == "little" else ">"
+    guest = "<" if k.abi.byteorder == "little" else ">"
+    return netlink.swap_messages(data, host if to_guest else guest)
 
 
 @syscall("socketpair", "int", "int", "int", "ptr")
@@ -184,7 +196,6 @@ def connect(k: Any, fd: int, addr: int, addrlen: int) -> int:
         wait_socket(k, fd, write=True)
     except InterruptedSyscall:
         raise fail(errno.EINTR) from None      # connect is never restarted
-    import socket as host_socket
     err = struct.unpack("i", hostnet.getsockopt(fd, host_socket.SOL_SOCKET,
                                                 host_socket.SO_ERROR, 4))[0]
     if err:

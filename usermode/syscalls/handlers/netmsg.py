@@ -7,6 +7,7 @@ every offset; payloads (fds, credentials, timestamps) are converted by kind.
 """
 from __future__ import annotations
 
+import ctypes
 import errno
 import os
 import struct
@@ -19,7 +20,7 @@ from ..hostlib import address_of
 from ..netabi import SocketAbi
 from ..registry import syscall
 from .common import fail, read_struct, write_struct
-from .io import _iov_entries
+from .io import _codec, _iov_entries
 from .net import (_HOST_CMSG_CLOEXEC, _HOST_CTRUNC, _HOST_DONTWAIT, _blocking_call, _net,
                   _sigpipe, read_sockaddr, write_sockaddr)
 
@@ -132,10 +133,18 @@ def _close_passed(raw: bytes) -> None:
 
 
 # -- the two paths ---------------------------------------------------------------------------
-def send_data(k: Any, fd: int, pieces: list[tuple[int, int]], name: bytes, control: bytes,
+def send_data(k: Any, fd: int, entries: list[tuple[int, int]], name: bytes, control: bytes,
               guest_flags: int) -> int:
+    """Send the guest buffers ``entries`` (address, length)."""
     net = _net(k)
     flags = net.msg_flags.to_host(guest_flags)
+    codec = _codec(k, fd)
+    if codec is None:
+        pieces = _pieces(k, entries, False)
+    else:                           # records the host reads in its own byte order (netlink)
+        data = codec(k, b"".join(k.space.read(a, n) for a, n in entries), False)
+        bounce = ctypes.create_string_buffer(data, len(data))
+        pieces = [(ctypes.addressof(bounce), len(data))]
     total = sum(n for _, n in pieces)
     sent = 0
     while True:
@@ -156,8 +165,27 @@ def send_data(k: Any, fd: int, pieces: list[tuple[int, int]], name: bytes, contr
             return sent
 
 
-def recv_data(k: Any, fd: int, pieces: list[tuple[int, int]], controllen: int,
+def recv_data(k: Any, fd: int, entries: list[tuple[int, int]], controllen: int,
               guest_flags: int) -> tuple[int, bytes, bytes, int]:
+    """Receive into the guest buffers ``entries``: (length, source, control data, flags)."""
+    codec = _codec(k, fd)
+    if codec is None:
+        return _recv_pieces(k, fd, _pieces(k, entries, True), controllen, guest_flags)
+    total = sum(n for _, n in entries)
+    bounce = ctypes.create_string_buffer(max(total, 1))
+    n, name, control, mflags = _recv_pieces(k, fd, [(ctypes.addressof(bounce), total)],
+                                            controllen, guest_flags)
+    data, done = codec(k, bounce.raw[:min(n, total)], True), 0
+    for addr, size in entries:
+        piece = data[done:done + size]
+        if piece:
+            k.space.write(addr, piece)
+        done += len(piece)
+    return n, name, control, mflags
+
+
+def _recv_pieces(k: Any, fd: int, pieces: list[tuple[int, int]], controllen: int,
+                 guest_flags: int) -> tuple[int, bytes, bytes, int]:
     net = _net(k)
     flags = net.msg_flags.to_host(guest_flags)
     total = sum(n for _, n in pieces)
@@ -183,13 +211,13 @@ def sendto(k: Any, fd: int, buf: int, length: int, flags: int, addr: int, addrle
     """ssize_t sendto(int sockfd, const void *buf, size_t len, int flags,
     const struct sockaddr *dest_addr, socklen_t addrlen);"""
     name = read_sockaddr(k, addr, addrlen) if addr else b""
-    return send_data(k, fd, _pieces(k, [(buf, length)], False), name, b"", flags)
+    return send_data(k, fd, [(buf, length)], name, b"", flags)
 
 
 @syscall("send", "fd", "ptr", "size", "flags")
 def send(k: Any, fd: int, buf: int, length: int, flags: int) -> int:
     """ssize_t send(int sockfd, const void *buf, size_t len, int flags);"""
-    return send_data(k, fd, _pieces(k, [(buf, length)], False), b"", b"", flags)
+    return send_data(k, fd, [(buf, length)], b"", b"", flags)
 
 
 @syscall("recvfrom", "fd", "ptr", "size", "flags", "ptr", "ptr")
@@ -197,7 +225,7 @@ def recvfrom(k: Any, fd: int, buf: int, length: int, flags: int, addr: int, addr
              ) -> int:
     """ssize_t recvfrom(int sockfd, void *buf, size_t len, int flags,
     struct sockaddr *src_addr, socklen_t *addrlen);"""
-    n, name, _, _ = recv_data(k, fd, _pieces(k, [(buf, length)], True), 0, flags)
+    n, name, _, _ = recv_data(k, fd, [(buf, length)], 0, flags)
     if addr and name:
         write_sockaddr(k, addr, addrlen, name)
     elif addr and addrlen:
@@ -208,7 +236,7 @@ def recvfrom(k: Any, fd: int, buf: int, length: int, flags: int, addr: int, addr
 @syscall("recv", "fd", "ptr", "size", "flags")
 def recv(k: Any, fd: int, buf: int, length: int, flags: int) -> int:
     """ssize_t recv(int sockfd, void *buf, size_t len, int flags);"""
-    return recv_data(k, fd, _pieces(k, [(buf, length)], True), 0, flags)[0]
+    return recv_data(k, fd, [(buf, length)], 0, flags)[0]
 
 
 # -- sendmsg, recvmsg and the multiple forms -------------------------------------------------
@@ -221,7 +249,7 @@ def _sendmsg(k: Any, fd: int, hdr: dict[str, Any], prefix: str, flags: int) -> i
     if hdr[prefix + "msg_control"] and hdr[prefix + "msg_controllen"]:
         raw = k.space.read(hdr[prefix + "msg_control"], hdr[prefix + "msg_controllen"])
         control = cmsgs_to_host(_net(k), raw)
-    return send_data(k, fd, _pieces(k, entries, False), name, control, flags)
+    return send_data(k, fd, entries, name, control, flags)
 
 
 def _recvmsg(k: Any, fd: int, hdr: dict[str, Any], prefix: str, flags: int) -> int:
@@ -230,7 +258,7 @@ def _recvmsg(k: Any, fd: int, hdr: dict[str, Any], prefix: str, flags: int) -> i
     entries = _iov_entries(k, hdr[prefix + "msg_iov"], k.abi.int32(hdr[prefix + "msg_iovlen"]))
     room = hdr[prefix + "msg_controllen"] if hdr[prefix + "msg_control"] else 0
     host_room = 2 * room + 64 if room else 0
-    n, name, control, mflags = recv_data(k, fd, _pieces(k, entries, True), host_room, flags)
+    n, name, control, mflags = recv_data(k, fd, entries, host_room, flags)
     guest_flags = net.msg_flags.to_guest(mflags & ~_HOST_CTRUNC)
     cut = bool(mflags & _HOST_CTRUNC)
     if room:
