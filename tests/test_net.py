@@ -70,6 +70,27 @@ def test_netlink_swap_is_its_own_inverse():
     assert swap_messages(swapped, ">") == msg
 
 
+TOOLCHAIN_ROOT = {"arm": "/usr/arm-linux-gnueabihf", "aarch64": "/usr/aarch64-linux-gnu",
+                  "mips": "/usr/mips-linux-gnu", "mipsel": "/usr/mipsel-linux-gnu"}
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_name_resolution_uses_the_sysroot_files_first(arch, tmp_path):
+    """The resolver's files come through the -L rule: the sysroot's /etc/hosts and
+    /etc/nsswitch.conf when it has them, the host's otherwise."""
+    (tmp_path / "etc").mkdir()
+    (tmp_path / "etc/hosts").write_text("10.1.2.3 pyemu-test-host\n127.0.0.1 localhost\n")
+    (tmp_path / "etc/nsswitch.conf").write_text("hosts: files\n")
+    static = guest("net_resolve", arch)
+    out = assert_same(arch, [static, "localhost", "pyemu-test-host", "127.0.0.1"],
+                      emu_args=["-L", str(tmp_path)])
+    assert out.stdout == (b"localhost: 127.0.0.1 port 80\npyemu-test-host: 10.1.2.3 port 80\n"
+                          b"127.0.0.1: 127.0.0.1 port 80\n")
+    dynamic = guest("net_resolve", arch, ("-O2",))      # no -L: the toolchain's root, host /etc
+    out = assert_same(arch, [dynamic, "localhost"], qemu_args=["-L", TOOLCHAIN_ROOT[arch]])
+    assert out.stdout == b"localhost: 127.0.0.1 port 80\n"
+
+
 # -- conversations with host-side peers ---------------------------------------------------------
 class GuestProcess:
     """A guest run whose output lines the test reads as they come."""

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -345,6 +346,26 @@ static void async_io(void)
     close(sv[1]);
 }
 
+/* The old multiplexer, where the ABI has one (MIPS o32): socketpair, send and recv through it. */
+static void multiplexer(void)
+{
+#ifdef SYS_socketcall
+    printf("-- socketcall\n");
+    int sv[2];
+    unsigned long pair[4] = {AF_UNIX, SOCK_STREAM, 0, (unsigned long)sv};
+    SHOW(syscall(SYS_socketcall, 8 /* SYS_SOCKETPAIR */, pair));
+    unsigned long out[4] = {sv[0], (unsigned long)"via socketcall", 14, 0};
+    SHOW(syscall(SYS_socketcall, 9 /* SYS_SEND */, out));
+    char buf[32] = {0};
+    unsigned long in[4] = {sv[1], (unsigned long)buf, sizeof buf, 0};
+    SHOW(syscall(SYS_socketcall, 10 /* SYS_RECV */, in));
+    printf("got '%s'\n", buf);
+    SHOW(syscall(SYS_socketcall, 99, in));
+    close(sv[0]);
+    close(sv[1]);
+#endif
+}
+
 int main(void)
 {
     setvbuf(stdout, NULL, _IONBF, 0);
@@ -357,5 +378,6 @@ int main(void)
     errors();
     sigpipe();
     async_io();
+    multiplexer();
     return 0;
 }

@@ -9,6 +9,7 @@ itself is then made without blocking. SO_RCVTIMEO/SO_SNDTIMEO bound those waits.
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import select
 import socket as host_socket
@@ -321,21 +322,30 @@ def getsockopt(k: Any, fd: int, level: int, name: int, value: int, len_ptr: int)
 
 
 # -- the old multiplexer ---------------------------------------------------------------------
-# SYS_* call numbers of linux/net.h, by the handler each names
+# linux/net.h's SYS_<NAME> call numbers name the handler of the same name
 _SOCKETCALLS = ("socket", "bind", "connect", "listen", "accept", "getsockname", "getpeername",
                 "socketpair", "send", "sendto", "recv", "recvfrom", "shutdown", "setsockopt",
                 "getsockopt", "sendmsg", "recvmsg", "accept4", "recvmmsg", "sendmmsg")
 
 
+@functools.cache
+def _socketcalls(abi: Any) -> dict[int, Any]:
+    from ..dispatch import make_decoder
+    from ..registry import HANDLERS
+    out = {}
+    for name in _SOCKETCALLS:
+        handler = HANDLERS[name]
+        out[abi.const[f"SYS_{name.upper()}"]] = (handler, *make_decoder(handler.args, abi))
+    return out
+
+
 @syscall("socketcall", "int", "ptr")
 def socketcall(k: Any, call: int, args: int) -> int:
     """int socketcall(int call, unsigned long *args);"""
-    from ..dispatch import make_decoder
-    from ..registry import HANDLERS
-    if not 1 <= call <= len(_SOCKETCALLS):
+    found = _socketcalls(k.abi).get(call)
+    if found is None:
         raise fail(errno.EINVAL)
-    handler = HANDLERS[_SOCKETCALLS[call - 1]]
-    decode, slots = make_decoder(handler.args, k.abi)
+    handler, decode, slots = found
     size = k.abi.word_size
     raw = k.space.read(args, size * slots)
     words = [int.from_bytes(raw[i:i + size], k.abi.byteorder) for i in range(0, len(raw), size)]
