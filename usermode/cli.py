@@ -34,6 +34,9 @@ OPTIONS = (
     Option("-cpu", "PYEMU_CPU", "model", "CPU model ('-cpu help' lists them)"),
     Option("-seed", "PYEMU_RAND_SEED", "n", "seed for AT_RANDOM and getrandom (deterministic)"),
     Option("-strace", "PYEMU_STRACE", None, "log every syscall on stderr"),
+    Option("-d", "PYEMU_LOG_ITEMS", "item[,...]", "log items: in_asm, exec ('-d help' lists them)"),
+    Option("-D", "PYEMU_LOG_FILENAME", "logfile", "write the -d log to logfile, not stderr"),
+    Option("-coverage", "PYEMU_COVERAGE", "file", "write the blocks that ran to file at exit"),
     Option("-v", "PYEMU_VERBOSE", None, "say which arch and sysroot were chosen"),
     Option("-version", None, None, "print the version and exit"),
 )
@@ -136,6 +139,7 @@ def build_config(arch: str | None, args: list[str], environ: dict[str, str]):
     if values.get("-cpu") == "help":
         print(_cpu_list(arch))
         raise SystemExit(0)
+    log_items = _log_items(values.get("-d", ""))
     if not rest:
         raise UsageError(f"no program given (usage: {_command(arch)} [options] program [args])")
     program = rest[0]
@@ -150,7 +154,23 @@ def build_config(arch: str | None, args: list[str], environ: dict[str, str]):
         env=guest_environment(values), arch=arch, sysroot=values.get("-L"),
         stack_size=parse_size(values["-s"]) if "-s" in values else 8 << 20,
         seed=seed_value, strace="-strace" in values, verbose="-v" in values,
-        log_unimplemented=bool(environ.get("PYEMU_LOG")), cpu_model=values.get("-cpu"))
+        log_unimplemented=bool(environ.get("PYEMU_LOG")), cpu_model=values.get("-cpu"),
+        log_items=log_items, log_file=values.get("-D"), coverage=values.get("-coverage"))
+
+
+def _log_items(text: str) -> tuple[str, ...]:
+    from .tracing import LOG_ITEMS
+
+    items = tuple(filter(None, text.split(",")))
+    if "help" in items:
+        print("Log items (-d item[,item...]):")
+        for name, what in LOG_ITEMS.items():
+            print(f"  {name:<8} {what}")
+        raise SystemExit(0)
+    for item in items:
+        if item not in LOG_ITEMS:
+            raise UsageError(f"unknown log item '{item}' (-d help lists them)")
+    return items
 
 
 def _command(arch: str | None) -> str:

@@ -16,7 +16,9 @@ from .loader.stack import (AT_BASE, AT_CLKTCK, AT_EGID, AT_ENTRY, AT_EUID, AT_EX
 from .sysroot.discover import choose as choose_sysroot
 from .sysroot.paths import PathResolver
 from .translate.arches import ARCHES, CpuSpec, spec_for_elf
+from .translate.blocks import BlockCache
 from .translate.cpu import Cpu
+from .tracing import BlockHook, Coverage, ExecLog, InAsmLog
 from .guestthreads import ThreadRunner
 from .syscalls.sigframe import SigInfo
 from .translate.memory import PAGE_SIZE, PROT_EXEC, PROT_READ, PROT_WRITE, AddressSpace
@@ -39,6 +41,9 @@ class RunConfig:
     log_unimplemented: bool = False
     cpu_model: str | None = None
     verbose: bool = False
+    log_items: tuple[str, ...] = ()    # -d: "in_asm", "exec"
+    log_file: str | None = None        # -D: where -d writes (default stderr)
+    coverage: str | None = None        # file for the blocks that ran
     stderr: object = field(default=sys.stderr)
 
 
@@ -95,6 +100,42 @@ class Emulation:
         self.kernel.delivery = Delivery(self.kernel, self.cpu, self._map_sigreturn_page())
         self.runner = ThreadRunner(self)
         self.kernel.spawn_thread = self.runner.spawn
+        self.blocks: BlockCache | None = None
+        self._coverage: Coverage | None = None
+        self._setup_tracing()
+
+    # -- block features (the block cache exists only when one is asked for) ---------------------
+    def watch_blocks(self, watcher: object) -> None:
+        """Show every guest block to ``watcher`` (see translate.blocks.BlockCache.watch)."""
+        if self.blocks is None:
+            self.blocks = BlockCache(self.space)
+            for cpu in self.runner.cpus():
+                self.blocks.attach(cpu)
+        self.blocks.watch(watcher)
+
+    def on_block(self, fn) -> None:
+        """Call ``fn(block)`` for each block the guest runs (Python API)."""
+        self.watch_blocks(BlockHook(fn))
+
+    def cpu_created(self, cpu: Cpu) -> None:
+        """A new thread's CPU: give it the block hook when features use one."""
+        if self.blocks is not None:
+            self.blocks.attach(cpu)
+
+    def _setup_tracing(self) -> None:
+        config = self.config
+        if config.log_items:
+            out = open(config.log_file, "w") if config.log_file else config.stderr
+            for item in config.log_items:
+                self.watch_blocks({"in_asm": InAsmLog, "exec": ExecLog}[item](self.spec, out))
+        if config.coverage:
+            self._coverage = Coverage(config.coverage)
+            self.watch_blocks(self._coverage)
+
+    def finish_tracing(self) -> None:
+        """At exit: write what the features collected."""
+        if self._coverage is not None and self.blocks is not None:
+            self._coverage.write(self.blocks.blocks.values())
 
     def make_dispatcher(self, cpu: Cpu):
         from .syscalls.dispatch import Dispatcher
@@ -201,6 +242,7 @@ class Emulation:
                 self.death_signal = self.abi.signal_to_host(done.signal)
             return done.status
         finally:
+            self.finish_tracing()
             lock.release()
         raise AssertionError("the run loop only ends by GuestExit")
 

@@ -22,6 +22,10 @@ class ThreadRunner:
         self.k = emulation.kernel
         self.threads = self.k.threads
 
+    def cpus(self) -> list[Cpu]:
+        """The CPUs of the live guest threads."""
+        return [t.cpu for t in self.threads.by_tid.values()] or [self.em.cpu]
+
     # -- the run loop ------------------------------------------------------------------------
     def loop(self, cpu: Cpu, start: int | None) -> None:
         """Run the calling thread's guest code until it exits (an exception ends it)."""
@@ -54,6 +58,7 @@ class ThreadRunner:
         if flags & c["CLONE_SETTLS"]:
             cpu.set_tls(tls)
         cpu.on_syscall = self.em.make_dispatcher(cpu)
+        self.em.cpu_created(cpu)
         signals = SignalState(actions=parent.signals.actions, blocked=parent.signals.blocked)
         thread = GuestThread(0, cpu, signals)
         ready = threading.Event()

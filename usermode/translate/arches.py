@@ -76,6 +76,9 @@ class CpuSpec:
     # on a branch whose delay slot starts a new block) and 32-bit ARM (Debian's python3.11
     # reads stale data in ld.so after mprotect); see docs/ARCHITECTURE.md.
     virtual_tlb: bool = False
+    # capstone's arch and mode names for disassembly (-d in_asm); Thumb's mode where there is one
+    disasm: tuple[str, tuple[str, ...]] = ("ARM", ("ARM",))
+    disasm_thumb: tuple[str, ...] = ()
 
     @property
     def word_size(self) -> int:
@@ -123,6 +126,7 @@ ARM = CpuSpec(
     name="arm", engine_arch="ARM", engine_mode=("ARM",), reg_prefix="arm",
     elf_machine=EM_ARM, elf_class=32, byteorder="little",
     pc="pc", sp="sp", link="lr", tls="c13_c0_3", syscall_intno=2,
+    disasm=("ARM", ("ARM",)), disasm_thumb=("THUMB",),
     trap_signals={1: "SIGILL", 7: "SIGTRAP", 3: "SIGSEGV", 4: "SIGSEGV"},
     models=(
         CpuModel("cortex-a15", "ARM_CORTEX_A15", _ARM_A15, cpuinfo=_ARM_CPUINFO.format(
@@ -150,6 +154,7 @@ AARCH64 = CpuSpec(
     name="aarch64", engine_arch="ARM64", engine_mode=("ARM",), reg_prefix="arm64",
     elf_machine=EM_AARCH64, elf_class=64, byteorder="little",
     pc="pc", sp="sp", link="x30", tls="tpidr_el0", syscall_intno=2,
+    disasm=("ARM64", ("ARM",)),
     trap_signals={1: "SIGILL", 7: "SIGTRAP"},
     models=(
         CpuModel("cortex-a72", "ARM64_A72", _ARM64_BASE,
@@ -186,6 +191,7 @@ MIPS = CpuSpec(
     fpu_enable=(("cp0_status", 1 << 29),),  # Status.CU1
     elf_flag_checks=_MIPS_FLAG_CHECKS,
     models=_MIPS_MODELS, platform=None, uname_machine="mips",
+    disasm=("MIPS", ("MIPS32", "BIG_ENDIAN")),
 )
 
 MIPSEL = CpuSpec(
@@ -194,6 +200,7 @@ MIPSEL = CpuSpec(
     pc="pc", sp="sp", link="ra", tls="cp0_userlocal", syscall_intno=17,
     trap_signals=MIPS.trap_signals, models=_MIPS_MODELS, platform=None, uname_machine="mips",
     fpu_enable=MIPS.fpu_enable, elf_flag_checks=_MIPS_FLAG_CHECKS,
+    disasm=("MIPS", ("MIPS32", "LITTLE_ENDIAN")),
 )
 
 ARCHES: dict[str, CpuSpec] = {spec.name: spec for spec in (ARM, AARCH64, MIPS, MIPSEL)}

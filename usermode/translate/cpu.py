@@ -200,6 +200,11 @@ class Cpu:
             raise pending
         return self._fault
 
+    def fail(self, exc: BaseException) -> None:
+        """From inside a hook: stop the engine; run() raises ``exc``."""
+        self._pending = exc
+        self.uc.emu_stop()
+
     def _fault_from_error(self, err: UcError) -> Fault:
         signal, code = _UC_FAULTS.get(err.errno, ("SIGSEGV", "SEGV_MAPERR"))
         pc = self.uc.reg_read(self._pc)
