@@ -81,20 +81,28 @@ class Dispatcher:
         self._ret2 = cpu.registers([spec.ret2_reg]) if spec.ret2_reg else None
         self._sp = cpu.registers([cpu.spec.sp])
         self._nregs = len(spec.arg_regs)
-        self._table: dict[int, Entry] = {}
-        for nr, name in self.abi.syscalls.items():
-            handler = HANDLERS.get(name)
-            if handler is not None:
-                decode, slots = make_decoder(handler.args, self.abi)
-                self._table[nr] = Entry(name, handler, decode, slots)
+        # filled as syscalls are first made: no start-up work proportional to the table
+        self._table: dict[int, Entry | None] = {}
+
+    def _entry(self, nr: int) -> Entry | None:
+        name = self.abi.syscalls.get(nr)
+        handler = HANDLERS.get(name) if name is not None else None
+        entry = None
+        if handler is not None:
+            decode, slots = make_decoder(handler.args, self.abi)
+            entry = Entry(name, handler, decode, slots)
+        self._table[nr] = entry
+        return entry
 
     def implemented(self) -> list[str]:
-        return sorted(e.name for e in self._table.values())
+        return sorted(e.name for e in map(self._entry, self.abi.syscalls) if e is not None)
 
     def __call__(self, cpu: Any) -> None:
         words = self._in.read()
         nr = words[0]
-        entry = self._table.get(nr)
+        entry = self._table.get(nr, False)
+        if entry is False:
+            entry = self._entry(nr)
         if entry is None:
             self._finish(self._unimplemented(nr))
             return

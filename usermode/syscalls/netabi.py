@@ -17,23 +17,27 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from .flags import FlagTable
-from .generated import aarch64 as _generic
 
 # guest name -> host name where Python's socket module spells it differently
 _HOST_ALIASES = {"SO_RCVTIMEO_OLD": "SO_RCVTIMEO", "SO_SNDTIMEO_OLD": "SO_SNDTIMEO",
                  "SO_TIMESTAMP_OLD": "SO_TIMESTAMP", "SO_TIMESTAMPNS_OLD": "SO_TIMESTAMPNS",
                  "SO_TIMESTAMPING_OLD": "SO_TIMESTAMPING", "SO_STYLE": "SO_TYPE",
                  "SO_DETACH_BPF": "SO_DETACH_FILTER"}
-# 64-bit host: the _OLD time options carry the 64-bit structs the _NEW ones do
-_HOST_GENERIC = dict(_generic.CONSTANTS, SO_RCVTIMEO_OLD=20, SO_SNDTIMEO_OLD=21,
-                     SO_TIMESTAMP_OLD=29, SO_TIMESTAMPNS_OLD=35, SO_TIMESTAMPING_OLD=37)
+
+
+@functools.cache
+def _host_generic() -> dict[str, int]:
+    from .generated import aarch64 as generic
+    # 64-bit host: the _OLD time options carry the 64-bit structs the _NEW ones do
+    return dict(generic.CONSTANTS, SO_RCVTIMEO_OLD=20, SO_SNDTIMEO_OLD=21, SO_TIMESTAMP_OLD=29,
+                SO_TIMESTAMPNS_OLD=35, SO_TIMESTAMPING_OLD=37)
 
 
 def host_value(name: str) -> int | None:
     value = getattr(host_socket, _HOST_ALIASES.get(name, name), None)
     if isinstance(value, int):
         return value
-    return _HOST_GENERIC.get(name)
+    return _host_generic().get(name)
 
 
 _MSG_NAMES = ("MSG_OOB", "MSG_PEEK", "MSG_DONTROUTE", "MSG_CTRUNC", "MSG_PROXY", "MSG_TRUNC",
