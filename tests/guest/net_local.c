@@ -196,6 +196,7 @@ static void tcp(int family)
     SHOW(getsockopt(a, SOL_SOCKET, SO_RCVTIMEO, &back, &vl));
     printf("SO_RCVTIMEO %ld.%06ld len %d\n", (long)back.tv_sec, (long)back.tv_usec, (int)vl);
     SHOW(recv(a, buf, sizeof buf, 0));
+    SHOW(read(a, buf, sizeof buf));
     struct linger lg = {1, 7};
     SHOW(setsockopt(a, SOL_SOCKET, SO_LINGER, &lg, sizeof lg));
     memset(&lg, 0, sizeof lg);

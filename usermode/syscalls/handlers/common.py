@@ -96,6 +96,9 @@ def wait_readable(k: Any, fd: int) -> None:
         return                          # the read reports the error
     if stat.S_ISREG(mode) or stat.S_ISDIR(mode) or not os.get_blocking(fd):
         return
+    if stat.S_ISSOCK(mode):                 # honours SO_RCVTIMEO
+        from .net import wait_socket
+        return wait_socket(k, fd, write=False)
     thread = k.thread
     while True:
         if k.delivery.deliverable() is not None:
