@@ -42,3 +42,37 @@ def test_get_robust_list_reports_glibc_head(arch):
     out = run_pyemu(arch, [guest("waitid_sigqueue", arch), "robust"], timeout=60)
     size = 24 if arch == "aarch64" else 12          # sizeof(struct robust_list_head)
     assert f"robust: rc=0 head_set=1 len={size}\n".encode() in out.stdout, out.text()
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_exec_host_programs_and_scripts(arch):
+    """execve of a host program runs it natively and a #! script runs its interpreter, as under
+    qemu-user (whose execve is the host's); files the kernel refuses give its errno."""
+    out = assert_same(arch, [guest("exec_host", arch)], timeout=60)
+    lines = out.stdout.decode().splitlines()
+    assert "host echo: a b" in lines and "script: ./s1.sh x y z [hello from the guest]" in lines
+    assert "not a program: errno=Exec format error status=99" in lines
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_exec_host_program_keeps_signal_mask(arch):
+    """The mask survives execve (qemu-user 7.2 hands the host program its own, empty mask)."""
+    out = run_pyemu(arch, [guest("exec_host", arch), "mask"], timeout=60)
+    blocked = int(out.stdout.decode().split("SigBlk:")[1].split()[0], 16)
+    assert blocked == 1 << (12 - 1), out.text()           # the host's SIGUSR2 only
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_exec_script_with_guest_interpreter(arch):
+    """A #! line naming a guest program runs it under pyemu with the kernel's argv (qemu without
+    binfmt_misc cannot: the host kernel refuses the foreign interpreter)."""
+    out = run_pyemu(arch, [guest("exec_host", arch), "guest"], timeout=60)
+    assert out.stdout.decode().splitlines() == [
+        "interp argv[1]=interp", "interp argv[2]=./guest.sh", "interp argv[3]=one",
+        "interp argv[4]=two", "guest interpreter: errno=none status=3"], out.text()
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_ignored_signals_do_not_interrupt(arch):
+    out = assert_same(arch, [guest("sig_ignored", arch)], timeout=60)
+    assert out.stdout.startswith(b"nanosleep: rc=0 errno=none\nread: n=1 errno=none byte=x\n")

@@ -36,7 +36,7 @@ class ThreadRunner:
             if fault is not None:
                 signo = abi.signals.get(fault.signal, abi.signals["SIGSEGV"])
                 info = SigInfo(signo, code=abi.const.get(fault.code, 0), addr=fault.address)
-                delivery.post(info, self.k.thread)
+                delivery.post(info, self.k.thread, forced=True)
                 delivery.deliver(cpu, forced=True)
             while delivery.deliverable() is not None:
                 delivery.deliver(cpu)

@@ -14,6 +14,7 @@ thread that spins without syscalls keeps the lock (a known limit: pure spinlocks
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -57,6 +58,44 @@ class SignalState:
     suspend_mask: int | None = None   # the mask a handler frame saves during sigsuspend
 
 
+class WakeEvent:
+    """A thread's wake-up flag (threading.Event's interface) that host signal handlers set.
+
+    Python runs a signal handler in the main thread between two bytecodes, maybe while that
+    thread is inside clear() or wait() with the event's lock held: threading.Event's lock is not
+    re-entrant, and its set() deadlocked there (a SIGCHLD while wait4 polled hung pyemu). This
+    lock is re-entrant, and wait() looks at the flag again at least every ``SLICE`` seconds, for
+    a set() that ran after wait() looked and before it slept."""
+
+    SLICE = 0.05
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition(threading.RLock())
+        self._flag = False
+
+    def is_set(self) -> bool:
+        return self._flag
+
+    def set(self) -> None:
+        with self._cond:
+            self._flag = True
+            self._cond.notify_all()
+
+    def clear(self) -> None:
+        with self._cond:
+            self._flag = False
+
+    def wait(self, timeout: float | None = None) -> bool:
+        end = None if timeout is None else time.monotonic() + timeout
+        with self._cond:
+            while not self._flag:
+                left = self.SLICE if end is None else min(self.SLICE, end - time.monotonic())
+                if left <= 0:
+                    break
+                self._cond.wait(left)
+            return self._flag
+
+
 @dataclass
 class GuestThread:
     tid: int
@@ -64,7 +103,7 @@ class GuestThread:
     signals: SignalState
     tid_address: int = 0                 # CLONE_CHILD_CLEARTID / set_tid_address
     robust_list: tuple[int, int] = (0, 0)
-    wake: threading.Event = field(default_factory=threading.Event)   # interrupts a block
+    wake: WakeEvent = field(default_factory=WakeEvent)   # interrupts a block
     host: threading.Thread | None = None
     alive: bool = True
 
@@ -73,13 +112,13 @@ class Futexes:
     """Wait queues keyed by guest address (the futex word); used under the guest lock."""
 
     def __init__(self) -> None:
-        self._queues: dict[int, list[tuple[threading.Event, int]]] = {}
+        self._queues: dict[int, list[tuple[WakeEvent, int]]] = {}
 
-    def enqueue(self, addr: int, bitset: int, event: threading.Event) -> None:
+    def enqueue(self, addr: int, bitset: int, event: WakeEvent) -> None:
         """Queue ``event`` (a thread's wake event) on ``addr``; a wake sets it."""
         self._queues.setdefault(addr, []).append((event, bitset))
 
-    def forget(self, addr: int, event: threading.Event) -> bool:
+    def forget(self, addr: int, event: WakeEvent) -> bool:
         """Take ``event`` off the queue; False when a wake had already taken it."""
         queue = self._queues.get(addr, [])
         keep = [w for w in queue if w[0] is not event]

@@ -56,6 +56,9 @@ class AbiSpec:
     # rt_sigreturn trampoline (instruction words) for handlers without SA_RESTORER; it lives on
     # a page pyemu maps at layout.mmap_base (tests check the syscall number it encodes)
     sigreturn_code: tuple[int, ...] = ()
+    # sizes statfs64/fstatfs64 take besides sizeof(struct statfs64): ARM's entry wrappers turn
+    # 88 (EABI user space's struct, unpacked) into the kernel's packed 84
+    statfs64_sizes: tuple[int, ...] = ()
 
 
 ARM_EABI = AbiSpec(
@@ -64,7 +67,7 @@ ARM_EABI = AbiSpec(
     layout=AddressLayout(limit=1 << 32, stack_top=0xBF000000, mmap_base=0xB6FFF000,
                          dyn_base=0x7F555000),
     ipc_old_structs=True, shmlba=4 * 4096,
-    structs=layouts.ARM_EABI, pair_align=True, sigframe=sigframe.ARM,
+    structs=layouts.ARM_EABI, pair_align=True, sigframe=sigframe.ARM, statfs64_sizes=(88,),
     sigreturn_code=(0xE3A070AD, 0xEF000000),      # mov r7, #173 (rt_sigreturn); svc #0
 )
 

@@ -42,17 +42,28 @@ class Delivery:
         return self.k.signals
 
     # -- queueing ----------------------------------------------------------------------------
-    def post(self, info: SigInfo, thread: Any = None) -> None:
+    def post(self, info: SigInfo, thread: Any = None, forced: bool = False) -> None:
         """Make a signal pending: for ``thread``, or for the process (then for the calling
         thread unless it blocks the signal and another does not). Standard signals do not queue
-        twice. A thread blocked in a syscall is woken to take it."""
+        twice. A thread blocked in a syscall is woken to take it. A signal the disposition
+        ignores is dropped unless blocked (the kernel's sig_ignored), so it never interrupts a
+        syscall; ``forced`` (a fault) is always kept."""
         if thread is None:
             thread = self.k.thread
             if thread.signals.blocked >> (info.signo - 1) & 1:
                 thread = next((t for t in self.k.threads.by_tid.values() if t.alive
                                and not t.signals.blocked >> (info.signo - 1) & 1), thread)
+        if not forced and self.ignores(info.signo) \
+                and not thread.signals.blocked >> (info.signo - 1) & 1:
+            return
         thread.signals.pending.setdefault(info.signo, info)
         thread.wake.set()
+
+    def ignores(self, signo: int) -> bool:
+        """SIG_IGN, or SIG_DFL for a signal whose default action is to ignore it."""
+        handler = self.handler_of(signo)
+        name = self.abi.signal_names.get(signo, "")
+        return handler == SIG_IGN or (handler == SIG_DFL and default_action(name) == "ignore")
 
     def deliverable(self) -> int | None:
         ready = [s for s in self.state.pending if not self.state.blocked >> (s - 1) & 1]

@@ -90,6 +90,24 @@ _readahead = _fn("readahead", _ssize, _int, _i64, _size)
 _close_range = _fn("close_range", _int, _uint, _uint, _int)
 
 
+_execve = _fn("execve", _int, _str, ctypes.POINTER(_str), ctypes.POINTER(_str))
+_signal = _fn("signal", _ptr, _int, _ptr)
+
+
+def execve(path: bytes, argv: list[bytes], envp: list[bytes]) -> None:
+    """The host's execve with argv and envp exactly as given (os.execve wants a mapping and a
+    non-empty argv[0]); returns only by raising the host's error."""
+    args = (_str * (len(argv) + 1))(*argv, None)
+    env = (_str * (len(envp) + 1))(*envp, None)
+    _check(_execve(path, args, env))
+
+
+def set_disposition(sig: int, ignore: bool) -> None:
+    """SIG_IGN or SIG_DFL for a host signal from any thread (Python's signal.signal is for the
+    main thread only)."""
+    _signal(sig, 1 if ignore else 0)
+
+
 def _retry(call, *args) -> int:
     """A call that may block: an interruption by a host signal is InterruptedError (EINTR),
     for the handler to restart or report (``handlers.common.host_wait``)."""

@@ -9,17 +9,19 @@ from __future__ import annotations
 import errno
 import os
 import resource
+import signal
 import sys
 from typing import Any
 
 from ...errors import InterruptedSyscall
 from ...translate.arches import spec_for_elf
+from .. import hostlib
 from ..registry import syscall
 from ..sigframe import SigInfo, pack_siginfo
 from .common import fail, guest_path, write_struct, write_word
 
 
-def _fork(k: Any, flags: int, ptid: int, ctid: int) -> int:
+def _fork(k: Any, flags: int, ptid: int, ctid: int, stack: int = 0, tls: int = 0) -> int:
     c = k.abi.const
     ready_r = ready_w = -1
     vfork = flags & c["CLONE_VFORK"]
@@ -39,6 +41,10 @@ def _fork(k: Any, flags: int, ptid: int, ctid: int) -> int:
         thread = k.thread
         thread.tid = ids.pid                   # the child's only thread
         k.threads.after_fork(thread)
+        if stack:                              # its own stack, in its own copy of the memory
+            k.cpu.write(k.cpu.spec.sp, stack)
+        if flags & c["CLONE_SETTLS"]:
+            k.cpu.set_tls(tls)
         if flags & c["CLONE_CHILD_SETTID"] and ctid:
             write_word(k, ctid, thread.tid, 4)
         if flags & c["CLONE_CHILD_CLEARTID"]:
@@ -64,9 +70,9 @@ def clone(k: Any, flags: int, stack: int, ptid: int, tls: int, ctid: int) -> int
         return k.spawn_thread(flags, stack, ptid, tls, ctid)
     if flags & c["CLONE_VM"] and not flags & c["CLONE_VFORK"]:
         raise fail(errno.EINVAL)  # shared memory without being a thread: not supported
-    if stack:
-        raise fail(errno.EINVAL)  # a process with its own stack but our memory copy: unsupported
-    return _fork(k, flags, ptid, ctid)
+    # A vfork child runs on a copy of the memory (as under qemu), so a new stack (AArch64's
+    # vfork passes the current sp; posix_spawn a stack of its own) is just the child's sp.
+    return _fork(k, flags, ptid, ctid, stack, tls)
 
 
 @syscall("fork")
@@ -96,22 +102,87 @@ def _string_array(k: Any, addr: int) -> list[bytes]:
     return out
 
 
-def _check_executable(host: bytes) -> None:
-    """The errors the kernel's exec gives before it looks at the format."""
+def _check_executable(host: bytes) -> bytes:
+    """The errors the kernel's exec gives before it looks at the format; the file's first
+    bytes (a ``#!`` line is read up to the kernel's BINPRM_BUF_SIZE)."""
     st = os.stat(host)
     if not os.path.isfile(host) or not os.access(host, os.X_OK) or not st.st_mode & 0o111:
         raise fail(errno.EACCES)
     with open(host, "rb") as f:
-        head = f.read(64)
-    if head.startswith(b"#!"):
-        return
+        return f.read(256)
+
+
+def _is_guest_program(head: bytes) -> bool:
+    """An ELF file for one of the architectures pyemu emulates."""
     if head[:4] != b"\x7fELF" or len(head) < 20:
-        raise fail(errno.ENOEXEC)
-    machine = int.from_bytes(head[18:20], "little" if head[5] == 1 else "big")
-    elf_class = 32 if head[4] == 1 else 64
+        return False
     byteorder = "little" if head[5] == 1 else "big"
-    if spec_for_elf(machine, elf_class, byteorder) is None:
+    machine = int.from_bytes(head[18:20], byteorder)
+    return spec_for_elf(machine, 32 if head[4] == 1 else 64, byteorder) is not None
+
+
+def _shebang(head: bytes) -> tuple[bytes, list[bytes]]:
+    """The interpreter and its optional single argument of a ``#!`` line (the kernel's rules:
+    the interpreter ends at a blank, the rest of the line is one argument)."""
+    line = head[2:].split(b"\n", 1)[0].strip(b" \t")
+    cut = next((i for i, c in enumerate(line) if c in b" \t"), len(line))
+    if cut == 0:
         raise fail(errno.ENOEXEC)
+    arg = line[cut:].lstrip(b" \t")
+    return line[:cut], [arg] if arg else []
+
+
+def _program(k: Any, host: bytes, name: bytes,
+             argv: list[bytes]) -> tuple[bool, bytes, list[bytes]]:
+    """What exec runs for ``host`` (``name`` as the guest gave it): (a guest program?, the host
+    path, argv). A ``#!`` script becomes its interpreter (looked up as a guest path) with
+    ``[interpreter, arg, name, argv[1:]...]``, at most 5 scripts deep (the kernel's limit).
+    Anything else that is not a guest program is for the host kernel to run or refuse."""
+    for _depth in range(6):
+        head = _check_executable(host)
+        if not head.startswith(b"#!"):
+            return _is_guest_program(head), host, argv
+        interp, arg = _shebang(head)
+        argv = [interp, *arg, name, *argv[1:]]
+        host, name = k.paths.host(interp), interp
+    raise fail(errno.ELOOP)
+
+
+def _exec(k: Any, host: bytes, name: bytes, argv: list[bytes], envp: list[bytes]) -> int:
+    guest, host, argv = _program(k, host, name, argv)
+    k.log_flush()
+    if guest:
+        cmd = reexec_command(k, host, argv)
+        os.execve(cmd[0], cmd, dict(_split_env(envp)))
+    _exec_on_host(k, host, argv, envp)
+    raise AssertionError("unreachable")
+
+
+def _exec_on_host(k: Any, host: bytes, argv: list[bytes], envp: list[bytes]) -> None:
+    """The host kernel's execve, as under qemu-user: a host program runs natively (anything
+    else fails as the kernel says, ENOEXEC for most), with the guest's signal mask, and the
+    signals Python ignores (SIGPIPE, SIGXFSZ) at their defaults unless the guest ignores them
+    too. Returns only by raising the host's error, with pyemu's own signal state back."""
+    ignored = [sig for sig in signal.valid_signals()
+               if sig not in (signal.SIGKILL, signal.SIGSTOP)
+               and signal.getsignal(sig) == signal.SIG_IGN and not _guest_ignores(k, sig)]
+    blocked = [host_sig for guest_sig in range(1, k.abi.nsig)
+               if k.signals.blocked >> (guest_sig - 1) & 1
+               and (host_sig := k.abi.signal_to_host(guest_sig)) is not None]
+    old_mask = signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+    for sig in ignored:
+        hostlib.set_disposition(sig, ignore=False)
+    try:
+        hostlib.execve(host, argv, envp)
+    finally:
+        for sig in ignored:
+            hostlib.set_disposition(sig, ignore=True)
+        signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
+
+
+def _guest_ignores(k: Any, host_sig: int) -> bool:
+    guest = k.abi.signal_from_host(host_sig)
+    return guest is not None and k.signals.actions.get(guest, {}).get("sa_handler") == 1
 
 
 def reexec_command(k: Any, program: bytes, argv: list[bytes]) -> list[bytes]:
@@ -128,13 +199,8 @@ def reexec_command(k: Any, program: bytes, argv: list[bytes]) -> list[bytes]:
 
 def _execve(k: Any, path: int, argv_addr: int, envp_addr: int) -> int:
     host = guest_path(k, path)
-    argv = _string_array(k, argv_addr)
-    envp = _string_array(k, envp_addr)
-    _check_executable(host)
-    cmd = reexec_command(k, host, argv)
-    k.log_flush()
-    os.execve(cmd[0], cmd, dict(_split_env(envp)))
-    raise AssertionError("unreachable")
+    return _exec(k, host, k.space.read_cstr(path), _string_array(k, argv_addr),
+                 _string_array(k, envp_addr))
 
 
 def _split_env(envp: list[bytes]):
@@ -210,11 +276,7 @@ def execveat(k: Any, dirfd: int, path: int, argv: int, envp: int, flags: int) ->
     if not raw and not flags & k.abi.const["AT_EMPTY_PATH"]:
         raise fail(errno.ENOENT)
     host = os.path.join(base, raw) if raw else base
-    _check_executable(host)
-    cmd = reexec_command(k, host, _string_array(k, argv))
-    k.log_flush()
-    os.execve(cmd[0], cmd, dict(_split_env(_string_array(k, envp))))
-    raise AssertionError("unreachable")
+    return _exec(k, host, host, _string_array(k, argv), _string_array(k, envp))
 
 
 @syscall("waitid", "int", "int", "ptr", "int", "ptr")
