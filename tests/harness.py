@@ -387,6 +387,7 @@ def assert_same(
     pyemu_arch: str | None | object = ...,
     emu_args: Sequence[str] = (),
     qemu_args: Sequence[str] = (),
+    pyemu_args: Sequence[str] = (),
     qemu_cwd: Path | str | None = None,
     **kw,
 ) -> Outcome:
@@ -396,11 +397,12 @@ def assert_same(
     equal.  Each run gets its own fresh temporary cwd unless ``cwd`` is given
     (``files`` are written into each).  ``pyemu_arch=None`` runs the
     auto-detecting ``pyemu`` instead of ``pyemu-ARCH``; ``qemu_args`` go to qemu only
-    (e.g. the ``-L`` that pyemu finds by itself); ``qemu_cwd`` gives qemu its own copy of a
+    (e.g. the ``-L`` that pyemu finds by itself), ``pyemu_args`` to pyemu only (its own options,
+    such as ``-host-exec``); ``qemu_cwd`` gives qemu its own copy of a
     prepared directory when the program changes it.  Returns pyemu's outcome.
     """
     p_arch = arch if pyemu_arch is ... else pyemu_arch
-    mine = run_pyemu(p_arch, argv, emu_args=emu_args, **kw)
+    mine = run_pyemu(p_arch, argv, emu_args=[*pyemu_args, *emu_args], **kw)
     if qemu_cwd is not None:
         kw = dict(kw, cwd=qemu_cwd)
     oracle = run_qemu(arch, argv, emu_args=[*qemu_args, *emu_args], **kw)

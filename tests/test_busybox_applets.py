@@ -364,7 +364,9 @@ def _run_step(arch: str, binary: Path, step: Step, sides: tuple[Side, Side]) -> 
     check_df = DfCheck(step.argv) if step.argv[0] == "df" and step.status == 0 else None
     before = check_df.figures(mine_side.root) if check_df else None
     argv = [binary, *step.argv]
-    mine = run_pyemu(arch, argv, stdin=step.stdin, env=ENV, cwd=mine_side.root)
+    # -host-exec: busybox tar -z runs the gzip it finds on PATH, the host's (as under qemu)
+    mine = run_pyemu(arch, argv, emu_args=["-host-exec"], stdin=step.stdin, env=ENV,
+                     cwd=mine_side.root)
     oracle = run_qemu(arch, argv, stdin=step.stdin, env=ENV, cwd=qemu_side.root)
     after = check_df.figures(mine_side.root) if check_df else None
     outcomes = []

@@ -48,16 +48,30 @@ def test_get_robust_list_reports_glibc_head(arch):
 def test_exec_host_programs_and_scripts(arch):
     """execve of a host program runs it natively and a #! script runs its interpreter, as under
     qemu-user (whose execve is the host's); files the kernel refuses give its errno."""
-    out = assert_same(arch, [guest("exec_host", arch)], timeout=60)
+    out = assert_same(arch, [guest("exec_host", arch)], pyemu_args=["-host-exec"], timeout=60)
     lines = out.stdout.decode().splitlines()
     assert "host echo: a b" in lines and "script: ./s1.sh x y z [hello from the guest]" in lines
     assert "not a program: errno=Exec format error status=99" in lines
 
 
 @pytest.mark.parametrize("arch", ARCHES)
+def test_host_programs_refused_without_host_exec(arch):
+    """Without -host-exec, execve of a host program (or of a script whose interpreter is one)
+    fails with ENOEXEC; the kernel's own errors stay what they are."""
+    out = run_pyemu(arch, [guest("exec_host", arch)], timeout=60)
+    lines = out.stdout.decode().splitlines()
+    for what in ("host program (vfork)", "host program (fork)", "script", "nested script"):
+        assert f"{what}: errno=Exec format error status=99" in lines, out.text()
+    assert "not executable: errno=Permission denied status=99" in lines
+    assert "missing: errno=No such file or directory status=99" in lines
+    assert not any(line.startswith("host echo") for line in lines)
+
+
+@pytest.mark.parametrize("arch", ARCHES)
 def test_exec_host_program_keeps_signal_mask(arch):
     """The mask survives execve (qemu-user 7.2 hands the host program its own, empty mask)."""
-    out = run_pyemu(arch, [guest("exec_host", arch), "mask"], timeout=60)
+    out = run_pyemu(arch, [guest("exec_host", arch), "mask"], emu_args=["-host-exec"],
+                    timeout=60)
     blocked = int(out.stdout.decode().split("SigBlk:")[1].split()[0], 16)
     assert blocked == 1 << (12 - 1), out.text()           # the host's SIGUSR2 only
 

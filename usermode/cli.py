@@ -38,6 +38,8 @@ OPTIONS = (
     Option("-D", "PYEMU_LOG_FILENAME", "logfile", "write the -d log to logfile, not stderr"),
     Option("-coverage", "PYEMU_COVERAGE", "file", "write the blocks that ran to file at exit"),
     Option("-v", "PYEMU_VERBOSE", None, "say which arch and sysroot were chosen"),
+    Option("-host-exec", "PYEMU_HOST_EXEC", None,
+           "let the guest execve host programs (run natively); otherwise ENOEXEC"),
     Option("-version", None, None, "print the version and exit"),
 )
 _BY_FLAG = {o.flag: o for o in OPTIONS}
@@ -155,7 +157,8 @@ def build_config(arch: str | None, args: list[str], environ: dict[str, str]):
         stack_size=parse_size(values["-s"]) if "-s" in values else 8 << 20,
         seed=seed_value, strace="-strace" in values, verbose="-v" in values,
         log_unimplemented=bool(environ.get("PYEMU_LOG")), cpu_model=values.get("-cpu"),
-        log_items=log_items, log_file=values.get("-D"), coverage=values.get("-coverage"))
+        log_items=log_items, log_file=values.get("-D"), coverage=values.get("-coverage"),
+        host_exec="-host-exec" in values)
 
 
 def _log_items(text: str) -> tuple[str, ...]:

@@ -44,6 +44,7 @@ class RunConfig:
     log_items: tuple[str, ...] = ()    # -d: "in_asm", "exec"
     log_file: str | None = None        # -D: where -d writes (default stderr)
     coverage: str | None = None        # file for the blocks that ran
+    host_exec: bool = False            # execve of a host program runs it (else ENOEXEC)
     stderr: object = field(default=sys.stderr)
 
 
@@ -92,6 +93,7 @@ class Emulation:
         paths = PathResolver(self.sysroot.prefix, elf.path, process.ids.pid)
         self.kernel = Kernel(process=process, abi=self.abi, cpu=self.cpu, paths=paths,
                              seed=config.seed, exec_options=self._exec_options())
+        self.kernel.host_exec = config.host_exec
         self.entry = interp.entry if interp else image.entry
         self.sp = self._build_stack(elf, image, interp, process, model.hwcap, model.hwcap2)
         self.tracer = Tracer(config.stderr, strace=config.strace,
@@ -157,6 +159,8 @@ class Emulation:
             options += [b"-L", os.fsencode(self.sysroot.prefix)]
         if self.config.strace:
             options.append(b"-strace")
+        if self.config.host_exec:
+            options.append(b"-host-exec")
         if self.config.stack_size != DEFAULT_STACK_SIZE:
             options += [b"-s", str(self.config.stack_size).encode()]
         return options

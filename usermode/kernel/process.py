@@ -55,6 +55,7 @@ class Kernel:
         self.threads.bind(GuestThread(process.ids.pid, cpu, SignalState()))
         self.rng = random.Random(seed) if seed is not None else None
         self.exec_options = exec_options or []   # pyemu options an execve'd program keeps
+        self.host_exec = False           # execve may run host programs (-host-exec)
         self.delivery: Any = None        # syscalls.delivery.Delivery, set up by the emulator
         self.host_signals: Any = None    # kernel.hostsig.HostSignals, when running for real
         self.spawn_thread: Any = None    # clone(CLONE_THREAD), provided by the emulator

@@ -154,6 +154,8 @@ def _exec(k: Any, host: bytes, name: bytes, argv: list[bytes], envp: list[bytes]
     if guest:
         cmd = reexec_command(k, host, argv)
         os.execve(cmd[0], cmd, dict(_split_env(envp)))
+    if not k.host_exec:         # a host program (or anything else): only when the user allows
+        raise fail(errno.ENOEXEC)
     _exec_on_host(k, host, argv, envp)
     raise AssertionError("unreachable")
 
