@@ -1,5 +1,6 @@
 /*
- * Memory calls beyond mmap: mincore, msync, mlock/mlock2/munlock, mlockall/munlockall.
+ * Memory calls beyond mmap: mincore, msync, mlock/mlock2/munlock, mlockall/munlockall, and
+ * MAP_SHARED: a file's pages shared with the file (both ways), anonymous ones with a child.
  * Residency is printed only for anonymous pages the program touched (or locked) itself.
  */
 #define _GNU_SOURCE
@@ -7,7 +8,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static void show(const char *what, long r)
@@ -50,6 +54,54 @@ static void unmapped_and_mlock2(char *base, long page)
     base[5 * page] = 1;
     residency("touched 5", base, page, 6);
     SHOW(munlock(base, 6 * page));
+}
+
+static void shared(long page)
+{
+    printf("-- MAP_SHARED\n");
+    char name[] = "shared-XXXXXX";
+    int fd = mkstemp(name);
+    unlink(name);
+    char text[64];
+    memset(text, '.', sizeof text);
+    write(fd, text, sizeof text);
+    char *m = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    printf("mapped: %d\n", m != MAP_FAILED);
+    memcpy(m + 4, "through the map", 15);
+    SHOW(msync(m, page, MS_SYNC));
+    char back[32] = {0};
+    SHOW(pread(fd, back, 19, 0));
+    printf("file has '%s'\n", back);
+    SHOW(pwrite(fd, "FILE", 4, 40));
+    printf("map has '%.4s'\n", m + 40);
+    munmap(m, 2 * page);
+    int ro = open("/proc/self/exe", O_RDONLY);
+    SHOW(mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, ro, 0) == MAP_FAILED ? -1 : 0);
+    char *r = mmap(NULL, page, PROT_READ, MAP_SHARED, ro, 0);
+    printf("read-only shared map of the program: %.4s\n", r == MAP_FAILED ? "fail" : r + 1);
+    close(ro);
+    close(fd);
+
+    int *counter = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    *counter = 1;
+    fflush(stdout);
+    pid_t child = fork();
+    if (child == 0) {
+        *counter += 41;
+        _exit(0);
+    }
+    waitpid(child, NULL, 0);
+    printf("anonymous shared after the child: %d\n", *counter);
+    int *private = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    *private = 1;
+    fflush(stdout);
+    child = fork();
+    if (child == 0) {
+        *private += 41;
+        _exit(0);
+    }
+    waitpid(child, NULL, 0);
+    printf("anonymous private after the child: %d\n", *private);
 }
 
 int main(int argc, char **argv)
@@ -102,5 +154,6 @@ int main(int argc, char **argv)
     SHOW(munlockall());
     SHOW(mlockall(MCL_CURRENT | MCL_ONFAULT));
     SHOW(munlockall());
+    shared(page);
     return 0;
 }

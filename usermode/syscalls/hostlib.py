@@ -456,3 +456,40 @@ def fanotify_init(flags: int, event_f_flags: int) -> int:
 
 def fanotify_mark(fd: int, flags: int, mask: int, dirfd: int | None, path: bytes | None) -> None:
     _check(_fanotify_mark(fd, flags, mask, AT_FDCWD if dirfd is None else dirfd, path))
+
+
+# -- shared mappings ----------------------------------------------------------------------------
+_mmap = _fn("mmap", _ptr, _ptr, _size, _int, _int, _int, ctypes.c_int64)
+_munmap = _fn("munmap", _int, _ptr, _size)
+_msync = _fn("msync", _int, _ptr, _size, _int)
+_MAP_SHARED, _MAP_FIXED, _MAP_ANONYMOUS = 0x01, 0x10, 0x20
+_PROT_READ, _PROT_WRITE = 1, 2
+MS_ASYNC, MS_INVALIDATE, MS_SYNC = 1, 2, 4
+
+
+def _mapped(ptr: int | None) -> int:
+    if ptr is None or ptr == ctypes.c_void_p(-1).value:
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err))
+    return ptr
+
+
+def mmap_shared(size: int, fd: int | None, offset: int, file_size: int, writable: bool) -> int:
+    """Host memory for a guest MAP_SHARED mapping of ``size`` bytes: shared anonymous memory
+    (``fd`` None), or the file's pages from ``offset`` shared with the file. Pages past the end
+    of the file stay anonymous: touching a file mapping there would raise SIGBUS in pyemu."""
+    prot = _PROT_READ | (_PROT_WRITE if writable or fd is None else 0)
+    base = _mapped(_mmap(None, size, _PROT_READ | _PROT_WRITE, _MAP_SHARED | _MAP_ANONYMOUS,
+                         -1, 0))
+    in_file = min(size, max(0, (file_size - offset + 4095) & ~4095))
+    if fd is not None and in_file:
+        try:
+            _mapped(_mmap(base, in_file, prot, _MAP_SHARED | _MAP_FIXED, fd, offset))
+        except OSError:
+            _munmap(base, size)
+            raise
+    return base
+
+
+def msync(host_ptr: int, size: int, flags: int) -> None:
+    _check(_msync(host_ptr, size, flags))

@@ -1,11 +1,13 @@
 """Memory management: brk, mmap/mmap2, munmap, mprotect, mremap, madvise and friends.
 
 Mappings are host-backed (see ``translate.memory``). File mappings are filled from the file at
-map time; MAP_SHARED file mappings are not yet written back to the file (a known limit).
+map time (MAP_PRIVATE); MAP_SHARED mappings are host MAP_SHARED memory: a file's pages shared with
+the file (so writes reach it, and msync is the host's), anonymous ones shared with forked children.
 """
 from __future__ import annotations
 
 import errno
+import fcntl
 import os
 from typing import Any
 
@@ -52,11 +54,25 @@ def _mmap(k: Any, addr: int, length: int, prot: int, flags: int, fd: int, offset
         if start is None:
             raise fail(errno.ENOMEM)
     data, name, meta = b"", "", {}
-    if not flags & c["MAP_ANONYMOUS"]:
+    anonymous = flags & c["MAP_ANONYMOUS"]
+    if not anonymous:
         st = os.fstat(fd)
-        data = os.pread(fd, length, offset)
         name = _fd_name(fd)
         meta = {"offset": offset, "inode": st.st_ino, "device": st.st_dev}
+    if flags & c["MAP_TYPE"] in (c["MAP_SHARED"], c["MAP_SHARED_VALIDATE"]):
+        # shared with the file (written back) and with forked children: host MAP_SHARED memory
+        writable = False
+        if not anonymous:
+            access = fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE
+            if access == os.O_WRONLY or (prot & 2 and access != os.O_RDWR):
+                raise fail(errno.EACCES)
+            writable = access == os.O_RDWR
+        host = hostlib.mmap_shared(size, None if anonymous else fd, offset,
+                                   0 if anonymous else st.st_size, writable)
+        k.space.map_existing(start, size, prot & PROT_ALL, host, name=name, **meta)
+        return start
+    if not anonymous:
+        data = os.pread(fd, length, offset)
     k.space.map(start, size, prot & PROT_ALL, name=name, **meta)
     if data:
         k.space.write(start, data, check=False)
@@ -167,15 +183,18 @@ def _host_ranges(k: Any, addr: int, length: int) -> list[tuple[int, int]]:
 
 @syscall("msync", "ptr", "size", "int")
 def msync(k: Any, addr: int, length: int, flags: int) -> int:
-    """int msync(void *addr, size_t length, int flags);  (MAP_SHARED file mappings are private
-    copies in pyemu, so there is nothing to write back: the checks are the kernel's)"""
+    """int msync(void *addr, size_t length, int flags);"""
     c = k.abi.const
     if addr % PAGE_SIZE or flags & ~(c["MS_ASYNC"] | c["MS_INVALIDATE"] | c["MS_SYNC"]):
         raise fail(errno.EINVAL)
     if flags & c["MS_ASYNC"] and flags & c["MS_SYNC"]:
         raise fail(errno.EINVAL)
+    host_flags = sum(h for g, h in ((c["MS_ASYNC"], hostlib.MS_ASYNC),
+                                    (c["MS_INVALIDATE"], hostlib.MS_INVALIDATE),
+                                    (c["MS_SYNC"], hostlib.MS_SYNC)) if flags & g)
     if length:
-        _host_ranges(k, addr, length)
+        for ptr, n in _host_ranges(k, addr, length):
+            hostlib.msync(ptr, n, host_flags)
     return 0
 
 
