@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import os
+import select
 import signal
 import subprocess
+import termios
 import time
 
 import pytest
-from harness import ARCHES, assert_same, guest, pyemu_command
+from harness import ARCHES, assert_same, guest, pyemu_command, qemu_command
 
 
 @pytest.mark.parametrize("arch", ARCHES)
@@ -39,3 +41,50 @@ def test_host_sigterm_without_handler_is_143(arch, tmp_path):
     os.kill(proc.pid, signal.SIGTERM)
     proc.communicate(timeout=30)
     assert proc.returncode == -signal.SIGTERM   # as a shell sees it: 143
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_sigpipe_on_write_to_closed_pipe_is_141(arch):
+    out = assert_same(arch, [guest("sigwait", arch), "pipe"])
+    assert (out.stdout, out.status) == (b"writing\n", 128 + signal.SIGPIPE)
+
+
+def _ctrl_c_on_terminal(command: list[str], cwd) -> tuple[int, float, bytes]:
+    """Run ``command`` as the session leader of a new pseudo-terminal, wait for "ready", type
+    the terminal's interrupt character; the exit status and the seconds it took to end."""
+    master, slave = os.openpty()
+    try:
+        intr = termios.tcgetattr(slave)[6][termios.VINTR]
+        # setsid -c: a new session whose controlling terminal is the pty (stdin), so the
+        # line discipline sends SIGINT to it as the foreground process group
+        proc = subprocess.Popen(["setsid", "-c", *command], stdin=slave, stdout=slave,
+                                stderr=slave, cwd=cwd)
+        os.close(slave)
+        slave = -1
+        seen = b""
+        deadline = time.monotonic() + 30
+        while b"ready" not in seen and time.monotonic() < deadline:
+            if select.select([master], [], [], 1)[0]:
+                seen += os.read(master, 1024)
+        assert b"ready" in seen, seen
+        time.sleep(0.3)                      # well inside the busy loop
+        start = time.monotonic()
+        os.write(master, intr)
+        status = proc.wait(timeout=30)
+        elapsed = time.monotonic() - start
+        return status, elapsed, seen
+    finally:
+        os.close(master)
+        if slave >= 0:
+            os.close(slave)
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_ctrl_c_ends_busy_loop_with_130_within_a_second(arch, tmp_path):
+    """Ctrl-C on a terminal running a guest spinning without syscalls, with no handler."""
+    program = str(guest("sigwait", arch))
+    status, elapsed, _ = _ctrl_c_on_terminal([*pyemu_command(arch), program, "spin"], tmp_path)
+    expected, _, _ = _ctrl_c_on_terminal([*qemu_command(arch), program, "spin"], tmp_path)
+    assert expected == -signal.SIGINT               # qemu: killed by SIGINT, 130 in a shell
+    assert status == expected
+    assert elapsed < 1.0, f"took {elapsed:.2f} s"
