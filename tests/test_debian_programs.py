@@ -5,7 +5,7 @@ import os
 from pathlib import Path
 
 import pytest
-from harness import assert_same, debian_sysroot
+from harness import assert_same, debian_sysroot, guest, run_pyemu
 
 ARCH_OF = {"arm64": "aarch64", "armhf": "arm", "mipsel": "mipsel"}
 INPUT = b"pear\napple\nfig\nbanana\ncherry\n"
@@ -99,3 +99,75 @@ def test_python3(debarch, tmp_path):
                       emu_args=["-L", str(root)], cwd=str(tmp_path / "pyemu"),
                       qemu_cwd=str(tmp_path / "qemu"), timeout=300)
     assert b"499999500000\n" in out.stdout and b"(4950, 100)" in out.stdout
+
+
+PY_PROCESSES = r"""
+import multiprocessing, os, signal, sys, threading
+from concurrent.futures import ThreadPoolExecutor
+
+def square(x):
+    return x * x
+
+with ThreadPoolExecutor(8) as pool:
+    print("executor:", list(pool.map(lambda n: sum(range(n)), range(100000, 100008))))
+lock, total, names = threading.Lock(), [0], set()
+def work():
+    for _ in range(2000):
+        with lock:
+            total[0] += 1
+    names.add(threading.current_thread().name)
+workers = [threading.Thread(target=work, name=f"w{i}") for i in range(8)]
+for t in workers:
+    t.start()
+for t in workers:
+    t.join()
+print("threads:", total[0], sorted(names))
+
+got = []
+signal.signal(signal.SIGUSR1, lambda s, f: got.append(s))
+os.kill(os.getpid(), signal.SIGUSR1)
+signal.signal(signal.SIGUSR2, lambda s, f: got.append(s))
+signal.raise_signal(signal.SIGUSR2)
+print("signals:", got == [signal.SIGUSR1, signal.SIGUSR2])
+
+with multiprocessing.Pool(2) as pool:
+    print("pool:", pool.map(square, range(20)))
+    print("pool async:", pool.apply_async(square, (12,)).get(timeout=60))
+print("after pool")
+"""
+
+
+@pytest.mark.parametrize("debarch", ["arm64", "armhf"])
+def test_python3_threads_signals_pool(debarch):
+    """ThreadPoolExecutor and 8 threads on a lock, signal.signal + os.kill, and
+    multiprocessing.Pool(2).map: the pool's shared semaphores (sem_open: MAP_SHARED of a
+    /dev/shm file) must be shared with the forked workers, and Pool.terminate's SIGTERMs to
+    them must not reach the parent."""
+    root = debian_sysroot(debarch, ["python3.11-minimal", "libpython3.11-stdlib"])
+    out = assert_same(ARCH_OF[debarch], [str(root / "usr/bin/python3.11"), "-B", "-c",
+                                         PY_PROCESSES], emu_args=["-L", str(root)], timeout=300)
+    assert b"pool: [0, 1, 4, 9, 16" in out.stdout and out.stdout.endswith(b"after pool\n")
+    assert b"threads: 16000 ['w0', 'w1'" in out.stdout
+
+
+PY_SUBPROCESS = r"""
+import subprocess, sys
+r = subprocess.run([sys.executable, "-B", "-c", "import sys; print('child', sys.argv[1:]); "
+                    "sys.exit(3)", "x"], capture_output=True)
+print("python child:", r.returncode, r.stdout)
+r = subprocess.run([sys.argv[1]])
+print("other arch:", r.returncode)
+"""
+
+
+@pytest.mark.parametrize("debarch", ["arm64", "armhf"])
+def test_python3_subprocess_of_guest_programs(debarch):
+    """subprocess.run of the guest's own interpreter and of a program for another arch. qemu-user
+    cannot run these without binfmt_misc (the child gets ENOEXEC), so this is pyemu alone."""
+    root = debian_sysroot(debarch, ["python3.11-minimal", "libpython3.11-stdlib"])
+    other = guest("exit42", "mipsel")
+    out = run_pyemu(ARCH_OF[debarch], [str(root / "usr/bin/python3.11"), "-B", "-c",
+                                       PY_SUBPROCESS, str(other)],
+                    emu_args=["-L", str(root)], timeout=300)
+    assert (out.status, out.stdout) == (0, b"python child: 3 b\"child ['x']\\n\"\n"
+                                           b"other arch: 42\n"), out.text()

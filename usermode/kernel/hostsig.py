@@ -9,10 +9,11 @@ then ends with EINTR (or a restart with SA_RESTART) when the guest has a handler
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import threading
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 
 # Caught from the start: their guest default actions are emulated (terminate, ignore, core).
@@ -28,10 +29,8 @@ class HostSignals:
         self._post = post
         self._stop = stop
         self._caught: set[int] = set()
-        r, w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
-        self._wake_r = r
-        signal.set_wakeup_fd(w, warn_on_full_buffer=False)
-        self.after_fork()
+        self._wake_r = self._wake_w = -1
+        self._start_waker()
         for name in CAUGHT:
             self._catch(getattr(signal, name))
 
@@ -51,9 +50,31 @@ class HostSignals:
         else:
             self._catch(host)
 
+    def _start_waker(self) -> None:
+        r, w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        self._wake_r, self._wake_w = r, w
+        signal.set_wakeup_fd(w, warn_on_full_buffer=False)
+        threading.Thread(target=self._waker, args=(r,), name="pyemu-signal-waker",
+                         daemon=True).start()
+
+    @contextlib.contextmanager
+    def forking(self) -> Iterator[None]:
+        """Around a host fork: host signals wait (blocked) until the child has its own wakeup
+        pipe. A child sharing the parent's pipe made the parent's waker read the child's
+        signals (multiprocessing's Pool.terminate sends its workers SIGTERM: the parent died)."""
+        everything = signal.valid_signals()
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, everything)
+        try:
+            yield
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
     def after_fork(self) -> None:
-        """Threads do not survive fork: the child needs its own waker."""
-        threading.Thread(target=self._waker, name="pyemu-signal-waker", daemon=True).start()
+        """In the child (signals still blocked): threads do not survive fork, and the wakeup
+        pipe must not be the parent's."""
+        os.close(self._wake_r)
+        os.close(self._wake_w)
+        self._start_waker()
 
     def _on_signal(self, host: int, _frame: Any) -> None:
         """Make the guest signal pending. Never raises: an exception here could land after a
@@ -63,12 +84,12 @@ class HostSignals:
         if guest is not None:
             self._post(guest)
 
-    def _waker(self) -> None:
+    def _waker(self, wake_r: int) -> None:
         import select
         while True:
-            select.select([self._wake_r], [], [])
+            select.select([wake_r], [], [])
             try:
-                numbers = os.read(self._wake_r, 512)
+                numbers = os.read(wake_r, 512)
             except BlockingIOError:
                 continue
             for host in set(numbers):

@@ -107,4 +107,4 @@ class ProcView:
 
         for vma in self._k.space.vmas():
             yield MapEntry(vma.start, vma.end, vma.prot, vma.offset, vma.device, vma.inode,
-                           self._k.paths.guest_name(vma.name))
+                           self._k.paths.guest_name(vma.name), vma.shared)

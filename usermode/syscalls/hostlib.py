@@ -5,6 +5,8 @@ import ctypes
 import errno
 import os
 import sys
+import time
+from typing import Any
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.getdents64.restype = ctypes.c_ssize_t
@@ -493,3 +495,29 @@ def mmap_shared(size: int, fd: int | None, offset: int, file_size: int, writable
 
 def msync(host_ptr: int, size: int, flags: int) -> None:
     _check(_msync(host_ptr, size, flags))
+
+
+# -- futexes in memory shared with other processes: the host's futex on the host address ---------
+# The syscall's number is the host's (glibc has no wrapper); the operations are generic uapi.
+_NR_FUTEX = {"x86_64": 202, "aarch64": 98, "riscv64": 98, "ppc64le": 221, "s390x": 238}
+FUTEX_REQUEUE, FUTEX_CMP_REQUEUE, FUTEX_WAIT_BITSET, FUTEX_WAKE_BITSET = 3, 4, 9, 10
+
+
+def futex(addr: int, op: int, val: int, timeout: float | None = None, addr2: int = 0,
+          val3: int = 0, val2: int = 0) -> int:
+    """futex(2) on host memory (shared, not private). ``timeout`` is relative (FUTEX_WAIT_BITSET
+    gets it as an absolute CLOCK_MONOTONIC time); ``val2`` is the requeue limit."""
+    nr = _NR_FUTEX.get(os.uname().machine)
+    if nr is None:
+        raise OSError(errno.ENOSYS, "futex: unknown host architecture")
+    third: Any = ctypes.c_void_p(val2)
+    if timeout is not None:
+        sec = int(timeout)
+        nsec = int((timeout - sec) * 1e9)
+        if op == FUTEX_WAIT_BITSET:
+            now = time.clock_gettime_ns(time.CLOCK_MONOTONIC) + int(timeout * 1e9)
+            sec, nsec = divmod(now, 1_000_000_000)
+        third = ctypes.byref((ctypes.c_long * 2)(sec, nsec))
+    return _check(_syscall(ctypes.c_long(nr), ctypes.c_void_p(addr), ctypes.c_int(op),
+                           ctypes.c_uint(val & 0xFFFFFFFF), third, ctypes.c_void_p(addr2),
+                           ctypes.c_uint(val3 & 0xFFFFFFFF)))

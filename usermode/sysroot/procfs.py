@@ -24,7 +24,7 @@ class MapEntry:
     device: int
     inode: int
     name: str
-
+    shared: bool = False     # "s" in the permissions column
 
 class ProcessView(Protocol):
     pid: int
@@ -63,7 +63,8 @@ def _maps(view: ProcessView) -> bytes:
     for m in _merged(view.maps()):
         perms = "".join(c if m.prot & bit else "-" for c, bit in (("r", 1), ("w", 2), ("x", 4)))
         dev = f"{os.major(m.device):02x}:{os.minor(m.device):02x}"
-        line = f"{m.start:08x}-{m.end:08x} {perms}p {m.offset:08x} {dev} {m.inode}"
+        share = "s" if m.shared else "p"
+        line = f"{m.start:08x}-{m.end:08x} {perms}{share} {m.offset:08x} {dev} {m.inode}"
         if m.name:
             line = line.ljust(width) + " " + m.name
         lines.append(line + "\n")
@@ -76,10 +77,10 @@ def _merged(entries: Iterable[MapEntry]) -> list[MapEntry]:
     for m in entries:
         prev = out[-1] if out else None
         if (prev and prev.end == m.start and prev.prot == m.prot and prev.name == m.name
-                and prev.inode == m.inode
+                and prev.inode == m.inode and prev.shared == m.shared
                 and (not m.inode or prev.offset + (prev.end - prev.start) == m.offset)):
             out[-1] = MapEntry(prev.start, m.end, prev.prot, prev.offset, prev.device,
-                               prev.inode, prev.name)
+                               prev.inode, prev.name, prev.shared)
         else:
             out.append(m)
     return out

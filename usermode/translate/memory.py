@@ -58,6 +58,8 @@ class Vma:
     offset: int = 0       # file offset of start, for /proc/self/maps
     inode: int = 0
     device: int = 0
+    shared: bool = False  # host memory shared with other processes (MAP_SHARED, SysV shm)
+    max_prot: int = PROT_ALL   # what mprotect may grant (a shared map of a read-only file: r-x)
 
     def __len__(self) -> int:
         return self.end - self.start
@@ -159,7 +161,7 @@ class AddressSpace:
     def map_existing(self, start: int, size: int, prot: int, host: int, name: str = "",
                      **meta: int) -> Vma:
         """Map host memory the caller already has (a SysV shared memory segment attached on the
-        host) at [start, start+size), replacing what was there. The mapping then belongs to the
+        host, a MAP_SHARED host mapping) at [start, start+size), replacing what was there. The mapping then belongs to the
         address space like any other: unmapping it munmaps the host memory (which detaches a
         shared segment)."""
         if start % PAGE_SIZE or size <= 0 or host % PAGE_SIZE:
@@ -189,6 +191,12 @@ class AddressSpace:
         end = start + page_ceil(size)
         if not self.is_mapped(start, end - start):
             raise OSError(_errno.ENOMEM, "range not mapped")
+        cur = start
+        while cur < end:
+            vma = self.find(cur)
+            if prot & ~vma.max_prot:
+                raise OSError(_errno.EACCES, "mapping may not get these rights")
+            cur = vma.end
         pieces = self._carve(start, end)
         for vma in pieces:
             changed = vma.prot != prot

@@ -2,16 +2,19 @@
 
 Checks of the futex word happen under the guest lock, so "compare then sleep" is atomic with
 respect to the other guest threads, as the kernel guarantees. A sleeping thread releases the
-lock; a wake, a signal for the thread, or the timeout ends the sleep.
+lock; a wake, a signal for the thread, or the timeout ends the sleep. Shared futexes in memory
+shared with other processes use the host's futex (see ``_shared_futex``).
 """
 from __future__ import annotations
 
 import errno
 import operator
+import sys
 import time as host_time
 from typing import Any
 
 from ...errors import InterruptedSyscall
+from .. import hostlib
 from ..registry import syscall
 from .common import fail, read_struct
 
@@ -60,7 +63,7 @@ def _wait(k: Any, uaddr: int, val: int, deadline: float | None, bitset: int) -> 
     raise fail(errno.ETIMEDOUT)
 
 
-def _wake_op(k: Any, uaddr: int, val: int, val2: int, uaddr2: int, val3: int) -> int:
+def _wake_op(k: Any, uaddr: int, fop: int, val: int, val2: int, uaddr2: int, val3: int) -> int:
     """FUTEX_WAKE_OP: *uaddr2 = op(*uaddr2, oparg); wake uaddr; if cmp(old, cmparg): uaddr2."""
     op, cmp = (val3 >> 28) & 7, (val3 >> 24) & 15
     oparg, cmparg = (val3 >> 12) & 0xFFF, val3 & 0xFFF
@@ -72,12 +75,88 @@ def _wake_op(k: Any, uaddr: int, val: int, val2: int, uaddr2: int, val3: int) ->
         raise fail(errno.ENOSYS)
     new = ops[op](old, oparg) & 0xFFFFFFFF
     k.space.write(uaddr2, new.to_bytes(4, k.abi.byteorder))
-    woken = k.threads.futexes.wake(uaddr, val)
+    woken = _shared_wake(k, uaddr, fop, val)
     signed = old - (1 << 32) if old >> 31 else old
     cmps = (operator.eq, operator.ne, operator.lt, operator.le, operator.gt, operator.ge)
     if cmp < len(cmps) and cmps[cmp](signed, cmparg):
-        woken += k.threads.futexes.wake(uaddr2, val2)
+        woken += _shared_wake(k, uaddr2, fop, val2)
     return woken
+
+
+# -- futexes in memory shared with other processes -------------------------------------------
+# A futex without FUTEX_PRIVATE_FLAG in a MAP_SHARED (or SysV) mapping may have waiters and
+# wakers in other processes (process-shared semaphores and mutexes, multiprocessing's locks):
+# those use the host's futex on the host address, which the host kernel keys by the shared page.
+_SHARED_STEP = 0.02       # a waiter looks for guest signals this often
+
+
+def _shared_address(k: Any, uaddr: int, op: int) -> int | None:
+    if op & k.abi.const["FUTEX_PRIVATE_FLAG"]:
+        return None
+    vma = k.space.find(uaddr)
+    return vma.host + (uaddr - vma.start) if vma is not None and vma.shared else None
+
+
+def _host_value(k: Any, value: int) -> int:
+    """A guest-order word value as the host reads the same four bytes."""
+    return int.from_bytes((value & 0xFFFFFFFF).to_bytes(4, k.abi.byteorder), sys.byteorder)
+
+
+def _shared_wait(k: Any, host: int, uaddr: int, val: int, deadline: float | None,
+                 bitset: int) -> int:
+    _word(k, uaddr)
+    if bitset == 0:
+        raise fail(errno.EINVAL)
+    expected, first = _host_value(k, val), True
+    while True:
+        if k.delivery.deliverable() is not None:
+            raise fail(errno.EINTR)
+        now = host_time.monotonic()
+        if deadline is not None and now >= deadline:
+            raise fail(errno.ETIMEDOUT)
+        step = _SHARED_STEP if deadline is None else min(_SHARED_STEP, deadline - now)
+        try:
+            k.threads.blocking(lambda: hostlib.futex(host, hostlib.FUTEX_WAIT_BITSET, expected,
+                                                     step, val3=bitset))
+            return 0
+        except OSError as exc:
+            if exc.errno == errno.EAGAIN:
+                if first:
+                    raise
+                return 0            # changed while we looked for signals: a spurious wakeup
+            if exc.errno not in (errno.ETIMEDOUT, errno.EINTR):
+                raise
+        first = False
+
+
+def _shared_wake(k: Any, uaddr: int, op: int, count: int, bitset: int = 0xFFFFFFFF) -> int:
+    """Wake ``count`` waiters on ``uaddr``, host waiters when it is a shared futex."""
+    host = _shared_address(k, uaddr, op)
+    if host is None:
+        return k.threads.futexes.wake(uaddr, count, bitset)
+    return hostlib.futex(host, hostlib.FUTEX_WAKE_BITSET, count, val3=bitset)
+
+
+def _shared_futex(k: Any, host: int, cmd: int, uaddr: int, op: int, val: int, timeout: int,
+                  uaddr2: int, val3: int, layout: str) -> int:
+    c = k.abi.const
+    if cmd in (c["FUTEX_WAIT"], c["FUTEX_WAIT_BITSET"]):
+        bitset = 0xFFFFFFFF if cmd == c["FUTEX_WAIT"] else val3
+        return _shared_wait(k, host, uaddr, val, _deadline(k, op, cmd, timeout, layout), bitset)
+    if cmd in (c["FUTEX_WAKE"], c["FUTEX_WAKE_BITSET"]):
+        return _shared_wake(k, uaddr, op, val, 0xFFFFFFFF if cmd == c["FUTEX_WAKE"] else val3)
+    if cmd in (c["FUTEX_REQUEUE"], c["FUTEX_CMP_REQUEUE"]):
+        target = _shared_address(k, uaddr2, op)
+        if target is None:
+            raise fail(errno.EINVAL)    # both words must be in shared memory
+        if cmd == c["FUTEX_CMP_REQUEUE"]:
+            return hostlib.futex(host, hostlib.FUTEX_CMP_REQUEUE, val, addr2=target,
+                                 val3=_host_value(k, val3), val2=timeout & 0x7FFFFFFF)
+        return hostlib.futex(host, hostlib.FUTEX_REQUEUE, val, addr2=target,
+                             val2=timeout & 0x7FFFFFFF)
+    if cmd == c["FUTEX_WAKE_OP"]:
+        return _wake_op(k, uaddr, op, val, timeout & 0x7FFFFFFF, uaddr2, val3)
+    raise fail(errno.ENOSYS)
 
 
 def _futex(k: Any, uaddr: int, op: int, val: int, timeout: int, uaddr2: int, val3: int,
@@ -85,6 +164,9 @@ def _futex(k: Any, uaddr: int, op: int, val: int, timeout: int, uaddr2: int, val
     c = k.abi.const
     cmd = op & _CMD_MASK
     futexes = k.threads.futexes
+    host = _shared_address(k, uaddr, op)
+    if host is not None:
+        return _shared_futex(k, host, cmd, uaddr, op, val, timeout, uaddr2, val3, layout)
     if cmd == c["FUTEX_WAIT"]:
         return _wait(k, uaddr, val, _deadline(k, op, cmd, timeout, layout), 0xFFFFFFFF)
     if cmd == c["FUTEX_WAIT_BITSET"]:
@@ -98,7 +180,7 @@ def _futex(k: Any, uaddr: int, op: int, val: int, timeout: int, uaddr2: int, val
             raise fail(errno.EAGAIN)
         return futexes.requeue(uaddr, val, uaddr2, timeout & 0x7FFFFFFF)
     if cmd == c["FUTEX_WAKE_OP"]:
-        return _wake_op(k, uaddr, val, timeout & 0x7FFFFFFF, uaddr2, val3)
+        return _wake_op(k, uaddr, op, val, timeout & 0x7FFFFFFF, uaddr2, val3)
     raise fail(errno.ENOSYS)
 
 

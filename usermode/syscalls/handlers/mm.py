@@ -69,7 +69,9 @@ def _mmap(k: Any, addr: int, length: int, prot: int, flags: int, fd: int, offset
             writable = access == os.O_RDWR
         host = hostlib.mmap_shared(size, None if anonymous else fd, offset,
                                    0 if anonymous else st.st_size, writable)
-        k.space.map_existing(start, size, prot & PROT_ALL, host, name=name, **meta)
+        k.space.map_existing(start, size, prot & PROT_ALL, host, name=name, shared=True,
+                             max_prot=PROT_ALL if writable or anonymous else PROT_ALL & ~2,
+                             **meta)
         return start
     if not anonymous:
         data = os.pread(fd, length, offset)

@@ -6,6 +6,7 @@ pyemu running the new program, keeping fds, cwd, the sysroot and the trace optio
 """
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import resource
@@ -28,14 +29,16 @@ def _fork(k: Any, flags: int, ptid: int, ctid: int, stack: int = 0, tls: int = 0
     if vfork:  # the parent waits until the child has exec'd or exited: EOF on this pipe
         ready_r, ready_w = os.pipe2(os.O_CLOEXEC)
     k.log_flush()
-    pid = os.fork()
+    hostsig = k.host_signals
+    with hostsig.forking() if hostsig is not None else contextlib.nullcontext():
+        pid = os.fork()
+        if pid == 0 and hostsig is not None:
+            hostsig.after_fork()
     if pid == 0:
         ids = k.process.ids
         ids.pid, ids.ppid = os.getpid(), os.getppid()
         k.paths.pid = ids.pid
         k.signals.pending.clear()      # pending signals are not inherited
-        if k.host_signals is not None:
-            k.host_signals.after_fork()
         if ready_r >= 0:
             os.close(ready_r)
         thread = k.thread

@@ -140,7 +140,8 @@ def _shmat(k: Any, shmid: int, addr: int, flags: int) -> int:
     host = hostlib.shmat(shmid, host_flags)
     prot = 1 | (0 if readonly else 2) | (4 if flags & c["SHM_EXEC"] else 0)
     name = f"/SYSV{stat['perm_key'] & 0xFFFFFFFF:08x} (deleted)"
-    k.space.map_existing(start, size, prot, host, name=name, inode=shmid)
+    k.space.map_existing(start, size, prot, host, name=name, inode=shmid, shared=True,
+                         max_prot=prot)
     state.of(k).shm[start] = size
     return start
 
