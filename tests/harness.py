@@ -133,9 +133,17 @@ _CROSS_HINT = (
 
 
 def pyemu_command(arch: str | None) -> list[str]:
-    """Command prefix for pyemu; arch None means the auto-detecting ``pyemu``."""
-    name = "pyemu" if arch is None else ARCH_INFO[arch].pyemu
-    return [find_command(name, _PYEMU_HINT)]
+    """Command prefix for pyemu; arch None means the auto-detecting ``pyemu``.
+
+    It runs this checkout's code, whatever copy the installed ``pyemu-ARCH`` console scripts
+    import: the runs get a minimal environment (no PYTHONPATH), so a worktree's tests would
+    otherwise test the installed tree. The command is the console script's entry point.
+    """
+    find_command("pyemu" if arch is None else ARCH_INFO[arch].pyemu, _PYEMU_HINT)
+    entry = "main" if arch is None else f"main_{arch}"
+    boot = (f"import sys; sys.path.insert(0, sys.argv.pop(1)); "
+            f"from usermode.cli import {entry}; {entry}()")
+    return [sys.executable, "-E", "-c", boot, str(REPO_ROOT)]
 
 
 def qemu_command(arch: str) -> list[str]:

@@ -90,3 +90,10 @@ def test_exec_script_with_guest_interpreter(arch):
 def test_ignored_signals_do_not_interrupt(arch):
     out = assert_same(arch, [guest("sig_ignored", arch)], timeout=60)
     assert out.stdout.startswith(b"nanosleep: rc=0 errno=none\nread: n=1 errno=none byte=x\n")
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_processes_synchronize_through_shared_memory(arch):
+    out = assert_same(arch, [guest("shared_memory", arch)], timeout=60)
+    assert out.stdout.decode().splitlines()[:2] == ["anonymous: slots 1007 2007 3007",
+                                                    "sem_open: child status 0"]
