@@ -42,7 +42,7 @@ HEADERS = ("linux/types.h", "linux/time_types.h", "linux/time.h", "linux/utsname
            "linux/capability.h", "linux/inotify.h", "linux/ipc.h", "linux/shm.h",
            "linux/sem.h", "linux/msg.h", "linux/mqueue.h", "asm/siginfo.h",
            "linux/openat2.h", "linux/fanotify.h", "linux/in.h", "linux/in6.h", "linux/un.h",
-           "linux/netlink.h", "linux/eventpoll.h")
+           "linux/netlink.h", "linux/eventpoll.h", "linux/signalfd.h", "linux/sched.h")
 
 # Structs the kernel does not export in uapi (include/linux/socket.h: user_msghdr, mmsghdr,
 # linger, ucred; uapi linux/if.h needs libc's struct sockaddr): checked as libc spells them, in
@@ -167,6 +167,8 @@ _COMMON = {
     "sched_param": CType("struct sched_param"),
     "inotify_event": CType("struct inotify_event"),
     "fanotify_event_metadata": CType("struct fanotify_event_metadata"),
+    "signalfd_siginfo": CType("struct signalfd_siginfo"),
+    "clone_args": CType("struct clone_args"),
     "cap_user_header": CType("struct __user_cap_header_struct"),
     "cap_user_data": CType("struct __user_cap_data_struct"),
     "timex": CType("struct timex", {"time_sec": "time.tv_sec", "time_usec": "time.tv_usec"}),

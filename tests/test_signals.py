@@ -88,3 +88,11 @@ def test_ctrl_c_ends_busy_loop_with_130_within_a_second(arch, tmp_path):
     assert expected == -signal.SIGINT               # qemu: killed by SIGINT, 130 in a shell
     assert status == expected
     assert elapsed < 1.0, f"took {elapsed:.2f} s"
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_signalfd(arch):
+    out = assert_same(arch, [guest("signalfd", arch, ("-static", "-O2", "-pthread"))])
+    text = out.stdout.decode()
+    assert "SIGRTMIN SI_QUEUE pid_ok=1 uid_ok=1 int=42" in text
+    assert "blocking read: n=128 SIGUSR2 SI_USER" in text

@@ -63,7 +63,7 @@ UAPI_INCLUDES = (
     "linux/inotify.h", "linux/memfd.h", "linux/prctl.h", "linux/serial.h",
     "linux/capability.h", "linux/timex.h", "linux/falloc.h", "linux/fadvise.h", "linux/close_range.h",
     "linux/timerfd.h", "linux/ioprio.h", "linux/fanotify.h", "linux/in6.h", "linux/sockios.h",
-    "linux/netlink.h",
+    "linux/netlink.h", "linux/signalfd.h",
 )
 # Kernel-side typedef some uapi macros rely on (MIPS SIOCSPGRP is _IOW('s', 8, pid_t)).
 UAPI_PRELUDE = ("typedef __kernel_pid_t pid_t;",)
@@ -110,6 +110,7 @@ UAPI_FAMILIES: tuple[Family, ...] = (
     (C, "linux/fadvise.h", r"POSIX_FADV_\w+"),
     (C, "linux/close_range.h", r"CLOSE_RANGE_\w+"),
     (C, "linux/timerfd.h", r"TFD_\w+"),
+    (C, "linux/signalfd.h", r"SFD_\w+"),
     (C, "linux/ioprio.h", r"IOPRIO_\w+"),
     (C, "linux/fanotify.h", r"FAN_\w+|FANOTIFY_\w+"),
 )

@@ -56,6 +56,7 @@ class SignalState:
     altstack: tuple[int, int, int] = (0, 2, 0)  # ss_sp, ss_flags (SS_DISABLE), ss_size
     pending: dict[int, Any] = field(default_factory=dict)   # guest signal -> SigInfo
     suspend_mask: int | None = None   # the mask a handler frame saves during sigsuspend
+    waiting: int = 0                  # signals sigtimedwait or a signalfd read waits for
 
 
 class WakeEvent:
@@ -154,11 +155,18 @@ class Threads:
         self.by_tid: dict[int, GuestThread] = {}
         self.main: GuestThread | None = None
         self.running: GuestThread | None = None    # the thread holding the lock
+        # signals sent to the process (kill, host signals, timers): any thread not blocking
+        # one may take it (guest signal -> SigInfo)
+        self.shared_pending: dict[int, Any] = {}
         self._local = threading.local()
 
     @property
     def current(self) -> GuestThread:
         return self._local.thread
+
+    def current_or_none(self) -> GuestThread | None:
+        """The calling host thread's guest thread; None in pyemu's own threads (timers)."""
+        return getattr(self._local, "thread", None)
 
     def bind(self, thread: GuestThread) -> None:
         """Make ``thread`` the current guest thread of the calling host thread."""
@@ -174,6 +182,7 @@ class Threads:
         self.lock = GuestLock()
         self.lock.acquire()
         self.futexes = Futexes()
+        self.shared_pending = {}              # pending signals are not inherited
         self.by_tid = {}
         self.main = None
         self.bind(me)

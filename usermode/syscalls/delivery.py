@@ -35,6 +35,7 @@ class Delivery:
             "SA_SIGINFO", "SA_ONSTACK", "SA_RESTART", "SA_NODEFER", "SA_RESETHAND",
             "SA_RESTORER")}
         self.ss_onstack, self.ss_disable = c.get("SS_ONSTACK", 1), c.get("SS_DISABLE", 2)
+        self._watchers: dict[str, Any] = {}
 
     @property
     def state(self) -> Any:
@@ -43,21 +44,58 @@ class Delivery:
 
     # -- queueing ----------------------------------------------------------------------------
     def post(self, info: SigInfo, thread: Any = None, forced: bool = False) -> None:
-        """Make a signal pending: for ``thread``, or for the process (then for the calling
-        thread unless it blocks the signal and another does not). Standard signals do not queue
-        twice. A thread blocked in a syscall is woken to take it. A signal the disposition
-        ignores is dropped unless blocked (the kernel's sig_ignored), so it never interrupts a
-        syscall; ``forced`` (a fault) is always kept."""
-        if thread is None:
-            thread = self.k.thread
-            if thread.signals.blocked >> (info.signo - 1) & 1:
-                thread = next((t for t in self.k.threads.by_tid.values() if t.alive
-                               and not t.signals.blocked >> (info.signo - 1) & 1), thread)
-        if not forced and self.ignores(info.signo) \
-                and not thread.signals.blocked >> (info.signo - 1) & 1:
+        """Make a signal pending: for ``thread``, or for the process (kill, host signals,
+        timers: then any thread not blocking it takes it, as in the kernel's shared pending
+        set). Standard signals do not queue twice. A thread that can take it is woken, if it is
+        blocked in a syscall; so is one waiting for it (sigtimedwait, a signalfd read). A signal
+        the disposition ignores is dropped unless blocked (the kernel's sig_ignored), so it
+        never interrupts a syscall; ``forced`` (a fault) is always kept. Callable from any host
+        thread (host signal handlers, timer threads)."""
+        threads, signo = self.k.threads, info.signo
+        bit = 1 << (signo - 1)
+        target = thread
+        if target is None:
+            me = threads.current_or_none()
+            alive = [t for t in ([me] if me else []) + list(threads.by_tid.values()) if t.alive]
+            target = next((t for t in alive if not t.signals.blocked & bit),
+                          next((t for t in alive if t.signals.waiting & bit), None))
+        blocked = target.signals.blocked & bit if target is not None else True
+        if not forced and self.ignores(signo) and not blocked:
             return
-        thread.signals.pending.setdefault(info.signo, info)
-        thread.wake.set()
+        queue = thread.signals.pending if thread is not None else threads.shared_pending
+        queue.setdefault(signo, info)
+        if target is not None:
+            target.wake.set()
+        self.changed()
+
+    def watch(self, name: str, callback: Any) -> None:
+        """Call ``callback()`` whenever the set of pending signals changes (signalfd)."""
+        self._watchers[name] = callback
+
+    def changed(self) -> None:
+        for callback in list(self._watchers.values()):
+            callback()
+
+    def pending_mask(self, thread: Any = None) -> int:
+        """Signals pending for ``thread`` (the caller's by default) or its process."""
+        own = (thread or self.k.thread).signals.pending
+        return sum(1 << (s - 1) for s in {*own, *self.k.threads.shared_pending})
+
+    def take(self, mask: int) -> SigInfo | None:
+        """Dequeue the lowest pending signal in ``mask``, the thread's own before the process's
+        (sigtimedwait, signalfd reads)."""
+        for queue in (self.state.pending, self.k.threads.shared_pending):
+            ready = [s for s in queue if mask >> (s - 1) & 1]
+            if ready:
+                return self._dequeue(queue, min(ready))
+        return None
+
+    def _dequeue(self, queue: dict[int, SigInfo], signo: int) -> SigInfo:
+        info = queue.pop(signo)
+        if info.dequeued is not None:
+            info.dequeued(info)
+        self.changed()
+        return info
 
     def ignores(self, signo: int) -> bool:
         """SIG_IGN, or SIG_DFL for a signal whose default action is to ignore it."""
@@ -66,7 +104,9 @@ class Delivery:
         return handler == SIG_IGN or (handler == SIG_DFL and default_action(name) == "ignore")
 
     def deliverable(self) -> int | None:
-        ready = [s for s in self.state.pending if not self.state.blocked >> (s - 1) & 1]
+        blocked = self.state.blocked
+        ready = [s for queue in (self.state.pending, self.k.threads.shared_pending)
+                 for s in queue if not blocked >> (s - 1) & 1]
         return min(ready) if ready else None
 
     def handler_of(self, signo: int) -> int:
@@ -83,7 +123,8 @@ class Delivery:
         signo = self.deliverable() if not forced else min(self.state.pending)
         if signo is None:
             return False
-        info = self.state.pending.pop(signo)
+        own = self.state.pending
+        info = self._dequeue(own if signo in own else self.k.threads.shared_pending, signo)
         handler = self.handler_of(signo)
         name = self.abi.signal_names.get(signo, f"SIG{signo}")
         if forced and (handler == SIG_IGN or self.state.blocked >> (signo - 1) & 1):

@@ -126,7 +126,7 @@ class Dispatcher:
             self.tracer.result(k, result, entry.handler.ret)
         if result is not KEEP_REGISTERS:
             self._finish(result)
-        if k.signals.pending:
+        if k.signals.pending or k.threads.shared_pending:
             k.delivery.deliver(cpu)
         if k.threads.lock.waiting():        # let a waiting thread run (MIPS's only chance)
             k.threads.blocking(lambda: None)

@@ -226,6 +226,19 @@ def common(word_size: int) -> dict[str, Decl]:
         # asm-generic/siginfo.h: the value, number and kind, then a union up to 64 bytes
         "sigevent": [("sigev_value", "ptr"), ("sigev_signo", "i32"), ("sigev_notify", "i32"),
                      ("sigev_tid", "i32"), ("_sigev_un", f"pad[{64 - word_size - 12}]")],
+        # linux/signalfd.h: fixed-size members, the same on every ABI but for byte order
+        "signalfd_siginfo": [
+            ("ssi_signo", "u32"), ("ssi_errno", "i32"), ("ssi_code", "i32"), ("ssi_pid", "u32"),
+            ("ssi_uid", "u32"), ("ssi_fd", "i32"), ("ssi_tid", "u32"), ("ssi_band", "u32"),
+            ("ssi_overrun", "u32"), ("ssi_trapno", "u32"), ("ssi_status", "i32"),
+            ("ssi_int", "i32"), ("ssi_ptr", "u64"), ("ssi_utime", "u64"), ("ssi_stime", "u64"),
+            ("ssi_addr", "u64"), ("ssi_addr_lsb", "u16"), ("__pad2", "u16"),
+            ("ssi_syscall", "i32"), ("ssi_call_addr", "u64"), ("ssi_arch", "u32"),
+            ("__pad", "pad[28]")],
+        # linux/sched.h: clone3's argument, every member an __aligned_u64 (CLONE_ARGS_SIZE_VER2)
+        "clone_args": [(f, "u64") for f in (
+            "flags", "pidfd", "child_tid", "parent_tid", "exit_signal", "stack", "stack_size",
+            "tls", "set_tid", "set_tid_size", "cgroup")],
         "cap_user_header": [("version", "u32"), ("pid", "i32")],
         "cap_user_data": [("effective", "u32"), ("permitted", "u32"), ("inheritable", "u32")],
         "timex": _timex("long"),

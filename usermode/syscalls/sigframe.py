@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field
+from typing import Callable
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,9 @@ class SigInfo:
     status: int = 0
     addr: int | None = None    # si_addr for faults
     value: int = 0
+    timer: tuple[int, int] | None = None   # SI_TIMER's (si_tid, si_overrun): the timer's id
+    # called when the signal is taken off the pending set (a timer counts overruns until then)
+    dequeued: Callable[[SigInfo], None] | None = field(default=None, repr=False, compare=False)
 
 
 def pack_siginfo(spec: SiginfoSpec, info: SigInfo, word: int, byteorder: str) -> bytes:
@@ -99,7 +103,8 @@ def pack_siginfo(spec: SiginfoSpec, info: SigInfo, word: int, byteorder: str) ->
     if info.addr is not None:
         struct.pack_into(end + ptr, out, spec.union, info.addr & ((1 << (8 * word)) - 1))
     else:
-        struct.pack_into(end + "iIi", out, spec.union, info.pid, info.uid, info.status)
+        first, second = info.timer if info.timer is not None else (info.pid, info.uid)
+        struct.pack_into(end + "iIi", out, spec.union, first, second, info.status)
         if info.value:
             struct.pack_into(end + ptr, out, spec.union + 8, info.value)
     return bytes(out)

@@ -1854,6 +1854,8 @@ CONSTANTS: dict[str, int] = {
     "SEM_UNDO": 0x1000,
     "SETALL": 17,
     "SETVAL": 16,
+    "SFD_CLOEXEC": 0x80000,
+    "SFD_NONBLOCK": 0x800,
     "SHMAT": 21,
     "SHMCTL": 24,
     "SHMDT": 22,

@@ -1973,6 +1973,8 @@ CONSTANTS: dict[str, int] = {
     "SEM_UNDO": 0x1000,
     "SETALL": 17,
     "SETVAL": 16,
+    "SFD_CLOEXEC": 0x80000,
+    "SFD_NONBLOCK": 128,
     "SHMAT": 21,
     "SHMCTL": 24,
     "SHMDT": 22,

@@ -46,8 +46,11 @@ def _copy_codec(k: Any, old: int, new: int) -> int:
 
 
 def _read_translated(k: Any, fd: int, codec: Any, iov: list[tuple[int, int]]) -> int:
-    """read/readv of a translated descriptor: one host read, then the guest's buffers."""
-    data = codec(k, os.read(fd, sum(n for _, n in iov)), True)
+    """read/readv of a translated descriptor: one host read, then the guest's buffers. A codec
+    with a ``read`` method serves reads itself (signalfd: the records are pyemu's)."""
+    total = sum(n for _, n in iov)
+    reader = getattr(codec, "read", None)
+    data = reader(k, fd, total) if reader else codec(k, os.read(fd, total), True)
     done = 0
     for addr, n in iov:
         piece = data[done:done + n]

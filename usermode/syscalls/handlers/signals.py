@@ -13,8 +13,8 @@ import time as host_time
 from typing import Any
 
 from ..registry import KEEP_REGISTERS, InterruptedSyscall, syscall
-from ..sigframe import SigInfo
-from .common import fail, read_struct, write_struct
+from ..sigframe import SigInfo, pack_siginfo
+from .common import fail, kernel_nsec, read_struct, write_struct
 
 SI_USER, SI_TKILL = 0, -6
 _WAIT_STEP = 0.01
@@ -94,9 +94,7 @@ def rt_sigpending(k: Any, out: int, sigsetsize: int) -> int:
     """int rt_sigpending(sigset_t *set, size_t sigsetsize);"""
     if sigsetsize > 4 * k.abi.spec.sigset_words:
         raise fail(errno.EINVAL)
-    state = k.signals
-    pending = sum(1 << (s - 1) for s in state.pending)
-    _write_mask(k, out, pending & state.blocked)
+    _write_mask(k, out, k.delivery.pending_mask() & k.signals.blocked)
     return 0
 
 
@@ -216,25 +214,47 @@ def rt_sigsuspend(k: Any, mask: int, sigsetsize: int) -> int:
     raise fail(errno.EINTR)
 
 
+def wait_taking(k: Any, wanted: int, deadline: float | None, nonblocking: bool = False
+                ) -> SigInfo:
+    """Take a pending signal of ``wanted``, waiting (without the guest lock) until one comes:
+    sigtimedwait and signalfd reads. A signal outside ``wanted`` with a handler to run ends the
+    wait (EINTR or a restart); so does the deadline (EAGAIN)."""
+    thread = k.thread
+    thread.signals.waiting = wanted
+    try:
+        while True:
+            info = k.delivery.take(wanted)
+            if info is not None:
+                return info
+            if nonblocking or deadline is not None and host_time.monotonic() >= deadline:
+                raise fail(errno.EAGAIN)
+            if k.delivery.deliverable() is not None:
+                raise InterruptedSyscall(k.delivery.deliverable())
+            thread.wake.clear()
+            step = _WAIT_STEP * 10 if deadline is None else \
+                max(0.0, min(_WAIT_STEP * 10, deadline - host_time.monotonic()))
+            k.threads.blocking(lambda: thread.wake.wait(step))
+    finally:
+        thread.signals.waiting = 0
+
+
 def _sigtimedwait(k: Any, setp: int, infop: int, timeout: int, layout: str) -> int:
-    wanted = _read_mask(k, setp)
+    wanted = _read_mask(k, setp) & ~_unblockable(k)
     deadline = None
     if timeout:
         t = read_struct(k, timeout, layout)
-        deadline = host_time.monotonic() + t["tv_sec"] + t["tv_nsec"] / 1e9
-    pending = k.signals.pending
-    while True:
-        ready = [s for s in pending if wanted >> (s - 1) & 1]
-        if ready:
-            info = pending.pop(min(ready))
-            if infop:
-                from ..sigframe import pack_siginfo
-                k.space.write(infop, pack_siginfo(k.abi.spec.sigframe.siginfo, info,
-                                                  k.abi.word_size, k.abi.byteorder))
-            return info.signo
-        if deadline is not None and host_time.monotonic() >= deadline:
-            raise fail(errno.EAGAIN)
-        host_time.sleep(_WAIT_STEP)
+        nsec = kernel_nsec(k, t["tv_nsec"])
+        if not 0 <= nsec < 1_000_000_000 or t["tv_sec"] < 0:
+            raise fail(errno.EINVAL)
+        deadline = host_time.monotonic() + t["tv_sec"] + nsec / 1e9
+    try:
+        info = wait_taking(k, wanted, deadline)
+    except InterruptedSyscall:
+        raise fail(errno.EINTR) from None        # never restarted (signal(7))
+    if infop:
+        k.space.write(infop, pack_siginfo(k.abi.spec.sigframe.siginfo, info, k.abi.word_size,
+                                          k.abi.byteorder))
+    return info.signo
 
 
 @syscall("rt_sigtimedwait", "ptr", "ptr", "ptr", "size")
