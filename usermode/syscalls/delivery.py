@@ -43,14 +43,14 @@ class Delivery:
         return self.k.signals
 
     # -- queueing ----------------------------------------------------------------------------
-    def post(self, info: SigInfo, thread: Any = None, forced: bool = False) -> None:
+    def post(self, info: SigInfo, thread: Any = None, forced: bool = False) -> bool:
         """Make a signal pending: for ``thread``, or for the process (kill, host signals,
         timers: then any thread not blocking it takes it, as in the kernel's shared pending
         set). Standard signals do not queue twice. A thread that can take it is woken, if it is
         blocked in a syscall; so is one waiting for it (sigtimedwait, a signalfd read). A signal
         the disposition ignores is dropped unless blocked (the kernel's sig_ignored), so it
         never interrupts a syscall; ``forced`` (a fault) is always kept. Callable from any host
-        thread (host signal handlers, timer threads)."""
+        thread (host signal handlers, timer threads). True when ``info`` is now pending."""
         threads, signo = self.k.threads, info.signo
         bit = 1 << (signo - 1)
         target = thread
@@ -61,12 +61,13 @@ class Delivery:
                           next((t for t in alive if t.signals.waiting & bit), None))
         blocked = target.signals.blocked & bit if target is not None else True
         if not forced and self.ignores(signo) and not blocked:
-            return
+            return False
         queue = thread.signals.pending if thread is not None else threads.shared_pending
-        queue.setdefault(signo, info)
+        queued = queue.setdefault(signo, info) is info
         if target is not None:
             target.wake.set()
         self.changed()
+        return queued
 
     def watch(self, name: str, callback: Any) -> None:
         """Call ``callback()`` whenever the set of pending signals changes (signalfd)."""

@@ -10,6 +10,7 @@ the emulator and an exec starts afresh, as the kernel does for these things:
   dup and close keep it in step with the descriptor table.
 - ``shm``: SysV shared memory attached with ``shmat``: guest address -> mapped size.
 - ``mlock_future``: ``mlockall(MCL_FUTURE)`` was asked for.
+- ``posix_timers``: the process's timer_create timers (a fork child starts without).
 """
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ class SyscallState:
     fd_codecs: dict[int, Codec] = field(default_factory=dict)
     shm: dict[int, int] = field(default_factory=dict)
     mlock_future: bool = False
+    posix_timers: Any = None         # kernel.timers.Timers, made by the first timer_create
 
 
 def of(k: Any) -> SyscallState:

@@ -3,4 +3,4 @@ from . import fs, fsinfo, fsmeta, futex, io, mm, proc, process, signals, time  #
 from . import mqueue, notify, refused, sysv  # noqa: F401
 from . import identity, poll, transfer  # noqa: F401
 from . import epoll, fdsets, net, netioctl, netmsg  # noqa: F401
-from . import signalfd  # noqa: F401
+from . import posixtimers, signalfd  # noqa: F401

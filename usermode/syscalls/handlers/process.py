@@ -16,7 +16,7 @@ from typing import Any
 
 from ...errors import InterruptedSyscall
 from ...translate.arches import spec_for_elf
-from .. import hostlib
+from .. import hostlib, state
 from ..registry import syscall
 from ..sigframe import SigInfo, pack_siginfo
 from .common import fail, guest_path, write_struct, write_word
@@ -38,7 +38,8 @@ def _fork(k: Any, flags: int, ptid: int, ctid: int, stack: int = 0, tls: int = 0
         ids = k.process.ids
         ids.pid, ids.ppid = os.getpid(), os.getppid()
         k.paths.pid = ids.pid
-        k.signals.pending.clear()      # pending signals are not inherited
+        k.signals.pending.clear()      # pending signals are not inherited, nor timers
+        state.of(k).posix_timers = None
         if ready_r >= 0:
             os.close(ready_r)
         thread = k.thread
