@@ -57,7 +57,8 @@ static void one_shot(void) {
            code == SI_TIMER ? "SI_TIMER" : "?", value, timerid_ok, timer_getoverrun(t));
     timer_gettime(t, &cur);
     printf("after: %ld %ld\n", (long)cur.it_value.tv_sec, (long)cur.it_value.tv_nsec);
-    printf("delete: %s, again: %s\n", err(timer_delete(t)), err(timer_delete(t)));
+    const char *first = err(timer_delete(t));
+    printf("delete: %s, again: %s\n", first, err(timer_delete(t)));
 }
 
 static void periodic_blocked(void) {

@@ -16,10 +16,11 @@ from typing import Any
 
 from ...errors import InterruptedSyscall
 from ...translate.arches import spec_for_elf
+from ...translate.memory import PAGE_SIZE
 from .. import hostlib, state
 from ..registry import syscall
 from ..sigframe import SigInfo, pack_siginfo
-from .common import fail, guest_path, write_struct, write_word
+from .common import fail, guest_path, inheritable, write_struct, write_word
 
 
 def _fork(k: Any, flags: int, ptid: int, ctid: int, stack: int = 0, tls: int = 0) -> int:
@@ -63,20 +64,71 @@ def _fork(k: Any, flags: int, ptid: int, ctid: int, stack: int = 0, tls: int = 0
     return pid
 
 
+def _clone(k: Any, flags: int, stack: int, ptid: int, tls: int, ctid: int,
+           pidfd: int = 0) -> int:
+    """clone and clone3: a thread (CLONE_THREAD) or a process (a host fork). ``pidfd``: where
+    CLONE_PIDFD's descriptor goes (clone: ``ptid``)."""
+    c = k.abi.const
+    if flags & c["CLONE_THREAD"]:
+        if not flags & c["CLONE_VM"] or not flags & c["CLONE_SIGHAND"]:
+            raise fail(errno.EINVAL)
+        if flags & c["CLONE_PIDFD"]:
+            raise fail(errno.EINVAL)    # pidfds of threads: not before Linux 6.9
+        return k.spawn_thread(flags, stack, ptid, tls, ctid)
+    if flags & c["CLONE_VM"] and not flags & c["CLONE_VFORK"]:
+        raise fail(errno.EINVAL)  # shared memory without being a thread: not supported
+    if flags & c["CLONE_CLEAR_SIGHAND"] and flags & c["CLONE_SIGHAND"]:
+        raise fail(errno.EINVAL)
+    # A vfork child runs on a copy of the memory (as under qemu), so a new stack (AArch64's
+    # vfork passes the current sp; posix_spawn a stack of its own) is just the child's sp.
+    pid = _fork(k, flags, ptid, ctid, stack, tls)
+    if pid == 0 and flags & c["CLONE_CLEAR_SIGHAND"]:
+        actions = k.signals.actions           # handlers back to SIG_DFL, SIG_IGN stays
+        for signo in [s for s, a in actions.items() if a.get("sa_handler", 0) != 1]:
+            del actions[signo]
+    if pid and flags & c["CLONE_PIDFD"]:
+        write_word(k, pidfd, inheritable(os.pidfd_open(pid), cloexec=True), 4)
+    return pid
+
+
 @syscall("clone", "ulong", "ptr", "ptr", "ptr", "ptr")
 def clone(k: Any, flags: int, stack: int, ptid: int, tls: int, ctid: int) -> int:
     """long clone(unsigned long flags, void *stack, int *parent_tid, unsigned long tls,
     int *child_tid);  (argument order of ARM, MIPS and AArch64: CLONE_BACKWARDS)"""
     c = k.abi.const
-    if flags & c["CLONE_THREAD"]:
-        if not flags & c["CLONE_VM"] or not flags & c["CLONE_SIGHAND"]:
-            raise fail(errno.EINVAL)
-        return k.spawn_thread(flags, stack, ptid, tls, ctid)
-    if flags & c["CLONE_VM"] and not flags & c["CLONE_VFORK"]:
-        raise fail(errno.EINVAL)  # shared memory without being a thread: not supported
-    # A vfork child runs on a copy of the memory (as under qemu), so a new stack (AArch64's
-    # vfork passes the current sp; posix_spawn a stack of its own) is just the child's sp.
-    return _fork(k, flags, ptid, ctid, stack, tls)
+    flags &= 0xFFFFFFFF                    # clone's flags are an int (clone3 has the rest)
+    if flags & c["CLONE_PIDFD"] and flags & c["CLONE_PARENT_SETTID"]:
+        raise fail(errno.EINVAL)           # both would use parent_tid
+    return _clone(k, flags, stack, ptid, tls, ctid, pidfd=ptid)
+
+
+@syscall("clone3", "ptr", "size")
+def clone3(k: Any, uargs: int, size: int) -> int:
+    """long clone3(struct clone_args *cl_args, size_t size);"""
+    c = k.abi.const
+    layout = k.abi.structs["clone_args"]
+    if size < c["CLONE_ARGS_SIZE_VER0"]:
+        raise fail(errno.EINVAL)
+    if size > PAGE_SIZE:
+        raise fail(errno.E2BIG)
+    raw = k.space.read(uargs, size)
+    if any(raw[layout.size:]):
+        raise fail(errno.E2BIG)               # a newer struct using fields this kernel lacks
+    a = layout.unpack(raw[:layout.size].ljust(layout.size, b"\0"))
+    flags, stack, stack_size = a["flags"], a["stack"], a["stack_size"]
+    legacy = 0xFFFFFFFF & ~c["CSIGNAL"] & ~c["CLONE_DETACHED"]
+    if flags & ~(legacy | c["CLONE_CLEAR_SIGHAND"] | c["CLONE_INTO_CGROUP"]):
+        raise fail(errno.EINVAL)
+    if a["exit_signal"] & ~c["CSIGNAL"] or a["exit_signal"] > k.abi.nsig:
+        raise fail(errno.EINVAL)
+    if flags & (c["CLONE_THREAD"] | c["CLONE_PARENT"]) and a["exit_signal"]:
+        raise fail(errno.EINVAL)
+    if bool(stack) != bool(stack_size) or (a["set_tid"] == 0) != (a["set_tid_size"] == 0):
+        raise fail(errno.EINVAL)
+    if a["set_tid_size"] or flags & c["CLONE_INTO_CGROUP"]:
+        raise fail(errno.EPERM)   # choosing pids needs CAP_SYS_ADMIN; cgroups are the host's
+    top = stack + stack_size if stack else 0          # the stack grows down from its end
+    return _clone(k, flags, top, a["parent_tid"], a["tls"], a["child_tid"], pidfd=a["pidfd"])
 
 
 @syscall("fork")
