@@ -108,7 +108,6 @@ after: 0 0
 delete: ok, again: Invalid argument
 periodic: sleep=0 sig=SIGUSR2 code=SI_TIMER value=5 overrun>=5: 1 getoverrun same: 1
 disarmed: old interval=10000000
-nothing left: 1
 SIGEV_NONE: remaining_ok=1
 absolute: sig_ok=1 value=9 not early=1
 thread id timer: ok
