@@ -110,6 +110,8 @@ def _timer_calls(suffix: str, layout: str) -> None:
         """int timer_settime(timer_t timerid, int flags, const struct itimerspec *new_value,
         struct itimerspec *old_value);"""
         timer = _timer(k, ident)
+        if not new:
+            raise fail(errno.EINVAL)
         t = read_struct(k, new, layout)
         parts = (t["it_interval_sec"], kernel_nsec(k, t["it_interval_nsec"]),
                  t["it_value_sec"], kernel_nsec(k, t["it_value_nsec"]))
