@@ -161,9 +161,9 @@ class AddressSpace:
     def map_existing(self, start: int, size: int, prot: int, host: int, name: str = "",
                      **meta: int) -> Vma:
         """Map host memory the caller already has (a SysV shared memory segment attached on the
-        host, a MAP_SHARED host mapping) at [start, start+size), replacing what was there. The mapping then belongs to the
-        address space like any other: unmapping it munmaps the host memory (which detaches a
-        shared segment)."""
+        host, a MAP_SHARED host mapping) at [start, start+size), replacing what was there. The
+        mapping then belongs to the address space like any other: unmapping it munmaps the host
+        memory (which detaches a shared segment)."""
         if start % PAGE_SIZE or size <= 0 or host % PAGE_SIZE:
             raise ValueError(f"unaligned mapping {start:#x}+{size:#x} of {host:#x}")
         size = page_ceil(size)
