@@ -145,3 +145,9 @@ def test_posix_timers_as_qemu_on_arm_but_si_timerid():
 
 def _without_timer_id(out: bytes) -> str:
     return re.sub(r" timerid_ok=\d", "", out.decode())
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_realtime_signals_queue(arch):
+    out = assert_same(arch, [guest("rt_queue", arch)])
+    assert out.stdout == b"rt: 0 1 1\n"

@@ -54,7 +54,7 @@ class SignalState:
     actions: dict[int, dict[str, Any]] = field(default_factory=dict)
     blocked: int = 0
     altstack: tuple[int, int, int] = (0, 2, 0)  # ss_sp, ss_flags (SS_DISABLE), ss_size
-    pending: dict[int, Any] = field(default_factory=dict)   # guest signal -> SigInfo
+    pending: dict[int, list[Any]] = field(default_factory=dict)   # signal -> its SigInfos
     suspend_mask: int | None = None   # the mask a handler frame saves during sigsuspend
     waiting: int = 0                  # signals sigtimedwait or a signalfd read waits for
 
@@ -157,7 +157,7 @@ class Threads:
         self.running: GuestThread | None = None    # the thread holding the lock
         # signals sent to the process (kill, host signals, timers): any thread not blocking
         # one may take it (guest signal -> SigInfo)
-        self.shared_pending: dict[int, Any] = {}
+        self.shared_pending: dict[int, list[Any]] = {}
         self._local = threading.local()
 
     @property

@@ -46,7 +46,7 @@ class Delivery:
     def post(self, info: SigInfo, thread: Any = None, forced: bool = False) -> bool:
         """Make a signal pending: for ``thread``, or for the process (kill, host signals,
         timers: then any thread not blocking it takes it, as in the kernel's shared pending
-        set). Standard signals do not queue twice. A thread that can take it is woken, if it is
+        set). Standard signals do not queue twice; real-time ones queue every instance. A thread that can take it is woken, if it is
         blocked in a syscall; so is one waiting for it (sigtimedwait, a signalfd read). A signal
         the disposition ignores is dropped unless blocked (the kernel's sig_ignored), so it
         never interrupts a syscall; ``forced`` (a fault) is always kept. Callable from any host
@@ -63,7 +63,11 @@ class Delivery:
         if not forced and self.ignores(signo) and not blocked:
             return False
         queue = thread.signals.pending if thread is not None else threads.shared_pending
-        queued = queue.setdefault(signo, info) is info
+        # real-time signals queue each instance; a standard one is pending at most once
+        waiting = queue.setdefault(signo, [])
+        queued = not waiting or signo >= self.abi.signals["SIGRTMIN"]
+        if queued:
+            waiting.append(info)
         if target is not None:
             target.wake.set()
         self.changed()
@@ -91,8 +95,11 @@ class Delivery:
                 return self._dequeue(queue, min(ready))
         return None
 
-    def _dequeue(self, queue: dict[int, SigInfo], signo: int) -> SigInfo:
-        info = queue.pop(signo)
+    def _dequeue(self, queue: dict[int, list[SigInfo]], signo: int) -> SigInfo:
+        waiting = queue[signo]
+        info = waiting.pop(0)
+        if not waiting:
+            del queue[signo]
         if info.dequeued is not None:
             info.dequeued(info)
         self.changed()
