@@ -123,9 +123,6 @@ def find_command(name: str, hint: str) -> str:
     return found
 
 
-_PYEMU_HINT = (
-    "Install the project from the repository root with: python3 -m pip install -e '.[test]'"
-)
 _CROSS_HINT = (
     "Install the cross toolchains and qemu-user, e.g. apt-get install gcc-arm-linux-gnueabihf "
     "gcc-aarch64-linux-gnu gcc-mips-linux-gnu gcc-mipsel-linux-gnu qemu-user (see .ci/run)."
@@ -144,6 +141,10 @@ def pyemu_command(arch: str | None) -> list[str]:
     boot = (f"import sys; sys.path.insert(0, sys.argv.pop(1)); "
             f"from usermode.cli import {entry}; {entry}()")
     return [sys.executable, "-E", "-c", boot, str(REPO_ROOT)]
+
+
+def pyemu_name(arch: str | None) -> str:
+    return "pyemu" if arch is None else ARCH_INFO[arch].pyemu
 
 
 def qemu_command(arch: str) -> list[str]:
@@ -258,12 +259,17 @@ def minimal_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     qemu and pyemu both pass their own environment on to the guest, so this is
     exactly what the guest sees.  LC_ALL=C also stops Python (pyemu) from
     coercing the C locale and adding LC_CTYPE to its own environment.
+    LIBUNICORN_PATH (the Unicorn binding's own variable: the directory of the
+    engine library to load), when set, is passed on, so that the suite can run
+    on another engine build (tools/build_engine.py).
     """
     env = {
         "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
         "HOME": os.environ.get("HOME", "/root"),
         "LC_ALL": "C",
     }
+    if os.environ.get("LIBUNICORN_PATH"):
+        env["LIBUNICORN_PATH"] = os.environ["LIBUNICORN_PATH"]
     if extra:
         env.update(extra)
     return env
@@ -414,7 +420,7 @@ def assert_same(
     if qemu_cwd is not None:
         kw = dict(kw, cwd=qemu_cwd)
     oracle = run_qemu(arch, argv, emu_args=[*qemu_args, *emu_args], **kw)
-    what = " ".join([os.path.basename(pyemu_command(p_arch)[0]), *emu_args, *map(os.fspath, argv)])
+    what = " ".join([pyemu_name(p_arch), *emu_args, *map(os.fspath, argv)])
     compare(oracle, mine, what)
     return mine
 
