@@ -79,6 +79,10 @@ class CpuSpec:
     # capstone's arch and mode names for disassembly (-d in_asm); Thumb's mode where there is one
     disasm: tuple[str, tuple[str, ...]] = ("ARM", ("ARM",))
     disasm_thumb: tuple[str, ...] = ()
+    # Straight-line runs longer than this get a native no-op code hook so the stock engine
+    # ends its blocks sooner: its MIPS translator leaks a temp per instruction and dies on
+    # blocks of about 380 instructions (see translate/blocksplit.py).
+    block_split_limit: int | None = None
 
     @property
     def word_size(self) -> int:
@@ -190,7 +194,7 @@ MIPS = CpuSpec(
                   23: "SIGFPE", 12: "SIGBUS", 13: "SIGBUS"},
     fpu_enable=(("cp0_status", 1 << 29),),  # Status.CU1
     elf_flag_checks=_MIPS_FLAG_CHECKS,
-    models=_MIPS_MODELS, platform=None, uname_machine="mips",
+    models=_MIPS_MODELS, platform=None, uname_machine="mips", block_split_limit=256,
     disasm=("MIPS", ("MIPS32", "BIG_ENDIAN")),
 )
 
@@ -201,6 +205,7 @@ MIPSEL = CpuSpec(
     trap_signals=MIPS.trap_signals, models=_MIPS_MODELS, platform=None, uname_machine="mips",
     fpu_enable=MIPS.fpu_enable, elf_flag_checks=_MIPS_FLAG_CHECKS,
     disasm=("MIPS", ("MIPS32", "LITTLE_ENDIAN")),
+    block_split_limit=MIPS.block_split_limit,
 )
 
 ARCHES: dict[str, CpuSpec] = {spec.name: spec for spec in (ARM, AARCH64, MIPS, MIPSEL)}

@@ -8,6 +8,7 @@ loop re-raises it (nothing is lost inside C).
 from __future__ import annotations
 
 import ctypes
+import functools
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
@@ -16,6 +17,7 @@ from unicorn import Uc, UcError
 from unicorn.unicorn_py3.unicorn import uclib as _uclib
 
 from .arches import CpuModel, CpuSpec
+from .blocksplit import BlockSplitter
 from .kuser import KUSER_PAGE, KUSER_PAGE_SIZE, kuser_page
 from .memory import PROT_ALL, PROT_EXEC, PROT_READ, AddressSpace
 
@@ -38,6 +40,26 @@ _UC_FAULTS = {
     unicorn.UC_ERR_FETCH_UNALIGNED: ("SIGBUS", "BUS_ADRALN"),
     unicorn.UC_ERR_INSN_INVALID: ("SIGILL", "ILL_ILLOPC"),
 }
+
+
+@functools.cache
+def engine_patches() -> frozenset[str]:
+    """The pyemu patches built into the loaded Unicorn library (tools/build_engine.py marks its
+    builds with ``uc_pyemu_patches()``); empty for the stock library."""
+    try:
+        probe = _uclib.uc_pyemu_patches
+    except AttributeError:
+        return frozenset()
+    probe.restype = ctypes.c_char_p
+    probe.argtypes = []
+    return frozenset((probe() or b"").decode("ascii", "replace").split(","))
+
+
+# Stores to writable pages stay on the engine's fast path with its own TLB (stock 2.1.4 sends
+# every one through its slow "notdirty" path, so pyemu answers TLB fills where it can).
+STORE_FASTPATH = "store-fastpath-1"
+# The MIPS translator frees its per-instruction temp (stock: see blocksplit).
+MIPS_TEMPS = "mips-temps-1"
 
 
 _INTR_CFUNC = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint32, ctypes.c_void_p)
@@ -96,8 +118,10 @@ class Cpu:
         # take the fast path (with the engine's own TLB every store is a slow "notdirty"
         # write), and faults are seen here with their address. No memory hook may be
         # installed on the normal path: any one of them sends every access to the slow path.
-        # Set before anything initializes the engine.
-        if spec.virtual_tlb:
+        # Set before anything initializes the engine. An engine with pyemu's store patch has
+        # fast stores with its own TLB, which also spares the Python call per TLB miss.
+        self.virtual_tlb = spec.virtual_tlb and STORE_FASTPATH not in engine_patches()
+        if self.virtual_tlb:
             self.uc.ctl_set_tlb_mode(unicorn.UC_TLB_VIRTUAL)
         self._pc = self.reg_id(spec.pc)
         self._mode_reg = self.reg_id(spec.mode_flag[0]) if spec.mode_flag else None
@@ -109,12 +133,15 @@ class Cpu:
         self._probing = False
         self.on_syscall: Callable[[Cpu], None] = lambda cpu: None
         self._enable_fpu()
+        self._splitter = None
+        if spec.block_split_limit and MIPS_TEMPS not in engine_patches():
+            self._splitter = BlockSplitter(self.uc, spec.byteorder, spec.block_split_limit)
         space.attach(self)
         if spec.kuser_helpers and space.find(KUSER_PAGE) is None:
             space.map(KUSER_PAGE, KUSER_PAGE_SIZE, PROT_READ | PROT_EXEC, name="[vectors]")
             space.write(KUSER_PAGE, kuser_page(spec.byteorder), check=False)
         self._hooks = [self._add_intr_hook()]
-        if spec.virtual_tlb:
+        if self.virtual_tlb:
             self.uc.hook_add(unicorn.UC_HOOK_TLB_FILL, self._on_tlb_fill)
         else:   # the engine's own TLB: faults report their address through this hook
             self.uc.hook_add(unicorn.UC_HOOK_MEM_INVALID, self._on_invalid_access)
@@ -171,12 +198,26 @@ class Cpu:
 
     def map_host(self, start: int, size: int, prot: int, host: int) -> None:
         self._changing_map(self.uc.mem_map_ptr, start, size, prot, host)
+        if self._splitter:      # fresh anonymous memory is zeros: only files hold code yet
+            self._split_later(start, size, prot, files_only=True)
 
     def unmap(self, start: int, size: int) -> None:
         self._changing_map(self.uc.mem_unmap, start, size)
+        if self._splitter:
+            self._splitter.unmapped(start, size)
 
     def protect(self, start: int, size: int, prot: int) -> None:
         self._changing_map(self.uc.mem_protect, start, size, prot)
+        if self._splitter:
+            self._splitter.unmapped(start, size)
+            self._split_later(start, size, prot)
+
+    def _split_later(self, start: int, size: int, prot: int, files_only: bool = False) -> None:
+        vma = self.space.find(start)
+        if vma is not None and (vma.name.startswith("/") or not files_only):
+            delta = start - vma.start
+            self._splitter.mapped(start, size, prot, vma.host + delta, vma.name,
+                                  vma.offset + delta)
 
     def invalidate_code(self, start: int, end: int) -> None:
         self._changing_map(self.uc.ctl_remove_cache, start, end)
@@ -190,6 +231,8 @@ class Cpu:
         """
         begin = self.pc if start is None else start
         self._fault = None
+        if self._splitter:
+            self._splitter.prepare()
         try:
             self.uc.emu_start(begin, -1 & self._mask)
         except UcError as err:
@@ -210,7 +253,7 @@ class Cpu:
         pc = self.uc.reg_read(self._pc)
         address = pc
         if signal in ("SIGSEGV", "SIGBUS"):
-            address = self._exact_fault_address() if self.spec.virtual_tlb else self._last_access
+            address = self._exact_fault_address() if self.virtual_tlb else self._last_access
         return Fault(signal, code, address, pc)
 
     def _exact_fault_address(self) -> int:
