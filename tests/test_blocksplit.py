@@ -57,6 +57,7 @@ def test_code_sections_of_a_binary(arch):
     sections = code_sections(str(path))
     data = path.read_bytes()
     order = "big" if arch == "mips" else "little"
-    runs = [(lo + a, lo + b) for lo, hi in sections for a, b in straight_runs(data[lo:hi], order, 256)]
+    runs = [(lo + a, lo + b) for lo, hi in sections
+            for a, b in straight_runs(data[lo:hi], order, 256)]
     assert any(b - a >= 4 * 11000 for a, b in runs), runs     # the unrolled function, found
     assert code_sections(str(path.parent)) is None

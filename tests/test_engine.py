@@ -1,0 +1,75 @@
+"""The engine pyemu runs on (the stock wheel or pyemu's patched build, tools/build_engine.py)
+keeps translated code coherent with guest stores, with and without memory hooks.
+
+The patched build takes stores to pages without translated code off the slow path; these
+cases failed on a build that dropped the re-arming of that path when code is translated
+while a memory hook exists (pyemu always has one with the engine's own TLB).
+"""
+from __future__ import annotations
+
+import struct
+
+import pytest
+from unicorn import (
+    UC_ARCH_ARM64,
+    UC_HOOK_INTR,
+    UC_HOOK_MEM_INVALID,
+    UC_MODE_ARM,
+    UC_PROT_ALL,
+    UC_PROT_EXEC,
+    UC_PROT_READ,
+    UC_PROT_WRITE,
+    Uc,
+)
+from unicorn.arm64_const import (
+    UC_ARM64_REG_SP,
+    UC_ARM64_REG_X19,
+    UC_ARM64_REG_X20,
+    UC_ARM64_REG_X21,
+    UC_ARM64_REG_X22,
+)
+
+CODE, FUNC, DATA = 0x10000, 0x20000, 0x30000
+
+
+def words(*ws: int) -> bytes:
+    return b"".join(struct.pack("<I", w) for w in ws)
+
+
+def mov_w0(value: int) -> int:
+    return 0x52800000 | value << 5
+
+
+@pytest.mark.parametrize("hooked", [False, True], ids=["no-hooks", "memory-hook"])
+@pytest.mark.parametrize("func_prot", [UC_PROT_READ | UC_PROT_WRITE, UC_PROT_ALL],
+                         ids=["made-executable", "rwx"])
+def test_rewritten_function_runs_new_code(func_prot, hooked):
+    """Read FUNC's page (a TLB entry), svc (the host adds UC_PROT_EXEC), call FUNC (returns 1),
+    overwrite its first instruction with a guest store, call it again (must return 2)."""
+    uc = Uc(UC_ARCH_ARM64, UC_MODE_ARM)
+    uc.mem_map(CODE, 0x1000, UC_PROT_READ | UC_PROT_EXEC)
+    uc.mem_map(FUNC, 0x1000, func_prot)
+    uc.mem_map(DATA, 0x1000, UC_PROT_READ | UC_PROT_WRITE)
+    uc.mem_write(FUNC, words(mov_w0(1), 0xD65F03C0))                  # mov w0, #1; ret
+    uc.mem_write(DATA, words(mov_w0(2)))
+    program = words(
+        0xB94002A9,     # ldr w9, [x21]
+        0xB9000AA9,     # str w9, [x21, #8]     a data store to the page
+        0xD4000001,     # svc #0
+        0xD63F02A0,     # blr x21
+        0xAA0003F3,     # mov x19, x0
+        0xB94002C1,     # ldr w1, [x22]
+        0xB90002A1,     # str w1, [x21]         mov w0, #1 -> mov w0, #2
+        0xD63F02A0,     # blr x21
+        0xAA0003F4,     # mov x20, x0
+    )
+    uc.mem_write(CODE, program)
+    uc.reg_write(UC_ARM64_REG_X21, FUNC)
+    uc.reg_write(UC_ARM64_REG_X22, DATA)
+    uc.reg_write(UC_ARM64_REG_SP, DATA + 0x800)
+    uc.hook_add(UC_HOOK_INTR, lambda uc, intno, _: uc.mem_protect(FUNC, 0x1000, UC_PROT_ALL))
+    if hooked:
+        uc.hook_add(UC_HOOK_MEM_INVALID, lambda *args: False)
+    uc.emu_start(CODE, CODE + len(program))
+    assert (uc.reg_read(UC_ARM64_REG_X19), uc.reg_read(UC_ARM64_REG_X20)) == (1, 2)
+

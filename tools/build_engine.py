@@ -1,0 +1,183 @@
+#!/usr/bin/env python3
+"""Build pyemu's patched Unicorn engine: the unicorn 2.1.4 sdist from PyPI plus
+tools/engine/unicorn-2.1.4-pyemu.patch, as a wheel in a cache.
+
+    python3 tools/build_engine.py            # build (or reuse) the wheel, print its path
+    python3 tools/build_engine.py --install  # ... and pip-install it into this Python
+
+The patch (see its comments) keeps guest stores on the engine's fast path (stock 2.1.4 sends
+every store through its slow "notdirty" path) and frees the MIPS translator's per-instruction
+temp (stock 2.1.4 crashes on long straight-line MIPS code). pyemu works with either engine: it
+asks the loaded library for ``uc_pyemu_patches()`` at run time and picks its TLB mode and
+MIPS workaround accordingly, so going back is ``pip install --force-reinstall unicorn==2.1.4``.
+
+Only the ARM, AArch64 and MIPS targets are built. Needs cmake, a C compiler and make, and
+pip's access to PyPI (the sdist, and setuptools-scm to build the wheel). The wheel's version
+is 2.1.4+pyemu.KEY (KEY: hash of the sdist, the patch and the build settings), which satisfies
+the project's ``unicorn==2.1.4`` requirement.
+"""
+from __future__ import annotations
+
+import argparse
+import ctypes
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+
+VERSION = "2.1.4"
+SDIST = f"unicorn-{VERSION}.tar.gz"
+SDIST_SHA256 = "00567a70e323f749b419cd86bee4f9115beab7ebba32194581c090cbb7c59cff"
+PATCH = Path(__file__).resolve().parent / "engine" / f"unicorn-{VERSION}-pyemu.patch"
+TARGETS = "arm;aarch64;mips"
+EXPECTED_PATCHES = {"store-fastpath-1", "mips-temps-1"}
+
+
+class BuildError(Exception):
+    """A step failed; the message says which and how to fix it."""
+
+
+def default_cache() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "pyemu" / "engine"
+
+
+def build_key(debug: bool) -> str:
+    h = hashlib.sha256()
+    for part in (SDIST_SHA256.encode(), PATCH.read_bytes(), TARGETS.encode(),
+                 b"debug" if debug else b"release"):
+        h.update(hashlib.sha256(part).digest())
+    return h.hexdigest()[:12]
+
+
+def run(cmd: list[str], what: str, **kw) -> None:
+    proc = subprocess.run(cmd, check=False, capture_output=True, text=True, **kw)
+    if proc.returncode != 0:
+        tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-30:])
+        raise BuildError(f"{what} failed ({' '.join(cmd)}):\n{tail}")
+
+
+def require_tools() -> None:
+    missing = [tool for tool in ("cmake", "make") if shutil.which(tool) is None]
+    if not (shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")):
+        missing.append("a C compiler")
+    if missing:
+        raise BuildError(f"{', '.join(missing)} not found (Debian: apt-get install cmake "
+                         "build-essential)")
+
+
+def fetch_sdist(cache: Path) -> Path:
+    sdist = cache / "sdist" / SDIST
+    if not sdist.is_file():
+        run([sys.executable, "-m", "pip", "download", f"unicorn=={VERSION}", "--no-binary",
+             ":all:", "--no-deps", "-d", str(sdist.parent)], "downloading the sdist")
+    digest = hashlib.sha256(sdist.read_bytes()).hexdigest()
+    if digest != SDIST_SHA256:
+        raise BuildError(f"{sdist}: sha256 {digest}, expected {SDIST_SHA256} (the sdist the "
+                         "patch was written against); delete it to download it again")
+    return sdist
+
+
+def extract_sdist(sdist: Path, dest: Path) -> Path:
+    """Unpack the sdist into ``dest``; the unpacked tree's root (its C sources are in src/)."""
+    with tarfile.open(sdist) as tar:
+        try:
+            tar.extractall(dest, filter="data")
+        except TypeError:       # Python before 3.11.4: no extraction filters
+            tar.extractall(dest)
+    return dest / f"unicorn-{VERSION}"
+
+
+def apply_patch(src: Path) -> None:
+    """Apply the patch to the sdist's C sources (git apply, else patch)."""
+    if shutil.which("git"):
+        run(["git", "apply", "-p1", str(PATCH)], "applying the patch", cwd=src)
+    elif shutil.which("patch"):
+        run(["patch", "-p1", "--batch", "--forward", "-i", str(PATCH)], "applying the patch",
+            cwd=src)
+    else:
+        raise BuildError("neither git nor patch found to apply the patch")
+
+
+def compile_library(src: Path, build: Path, jobs: int, debug: bool) -> Path:
+    kind = "Debug" if debug else "Release"
+    run(["cmake", "-S", str(src), "-B", str(build), f"-DCMAKE_BUILD_TYPE={kind}",
+         "-DUNICORN_BUILD_TESTS=off", "-DUNICORN_INSTALL=off",
+         "-DUNICORN_LEGACY_STATIC_ARCHIVE=off", f"-DUNICORN_ARCH={TARGETS}"], "cmake configure")
+    run(["cmake", "--build", str(build), "-j", str(jobs), "--target", "unicorn"], "compiling")
+    return build / "libunicorn.so.2"
+
+
+def check_library(library: Path) -> None:
+    lib = ctypes.CDLL(str(library))
+    probe = lib.uc_pyemu_patches
+    probe.restype = ctypes.c_char_p
+    found = set(probe().decode().split(","))
+    if found != EXPECTED_PATCHES:
+        raise BuildError(f"{library}: reports patches {sorted(found)}, expected "
+                         f"{sorted(EXPECTED_PATCHES)}")
+
+
+def make_wheel(tree: Path, library: Path, out: Path, key: str) -> Path:
+    """The sdist's setup.py packages a library found in prebuilt/ instead of building one."""
+    shutil.copy(library, tree / "prebuilt" / "libunicorn.so.2")
+    env = dict(os.environ, SETUPTOOLS_SCM_PRETEND_VERSION=f"{VERSION}+pyemu.{key}")
+    run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", str(out), str(tree)],
+        "building the wheel", env=env)
+    wheels = sorted(out.glob(f"unicorn-{VERSION}+pyemu.{key}-*.whl"))
+    if not wheels:
+        raise BuildError(f"no wheel in {out}")
+    return wheels[-1]
+
+
+def build(cache: Path, jobs: int, debug: bool) -> Path:
+    key = build_key(debug)
+    out = cache / key
+    wheels = sorted(out.glob("*.whl"))
+    if wheels:
+        return wheels[-1]
+    require_tools()
+    sdist = fetch_sdist(cache)
+    cache.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="build-", dir=cache) as work:
+        tree = extract_sdist(sdist, Path(work))
+        apply_patch(tree / "src")
+        library = compile_library(tree / "src", Path(work) / "build", jobs, debug)
+        check_library(library)
+        out.mkdir(parents=True, exist_ok=True)
+        shutil.copy(library, out / "libunicorn.so.2")
+        return make_wheel(tree, library, out, key)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--install", action="store_true",
+                        help="pip-install the wheel into this Python (replacing unicorn)")
+    parser.add_argument("--cache", type=Path, default=default_cache(),
+                        help="where the sdist, the library and the wheel go (default %(default)s)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                        help="parallel compile jobs (default: the CPU count)")
+    parser.add_argument("--debug", action="store_true", help="an unoptimized build with symbols")
+    args = parser.parse_args(argv)
+    started = time.monotonic()
+    try:
+        wheel = build(args.cache, args.jobs, args.debug)
+        if args.install:
+            run([sys.executable, "-m", "pip", "install", "--force-reinstall", "--no-deps",
+                 str(wheel)], "installing the wheel")
+    except BuildError as err:
+        print(f"build_engine: {err}", file=sys.stderr)
+        return 1
+    print(wheel)
+    print(f"library: {wheel.parent / 'libunicorn.so.2'} (LIBUNICORN_PATH={wheel.parent} "
+          f"loads it without installing); {time.monotonic() - started:.0f} s", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
