@@ -5,7 +5,7 @@ from __future__ import annotations
 import struct
 
 import pytest
-from harness import ARCHES, assert_same, guest
+from harness import ARCHES, GUEST_DIR, assert_same, build, guest
 
 from usermode.translate.blocksplit import code_sections, straight_runs
 
@@ -28,6 +28,18 @@ def encode(words, byteorder):
 def test_long_straight_line_function(arch):
     """1024 unrolled mixing steps (11,485 MIPS instructions without a branch), 1000 calls."""
     assert_same(arch, [guest("longblock", arch)])
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_long_straight_line_function_in_a_library(arch):
+    """The same function in a shared library: mapped by the guest's ld.so (mmap and mprotect
+    while guest code runs), not by pyemu's loader."""
+    source = GUEST_DIR / "longblock.c"
+    library = build(source, arch, ("-O2", "-shared", "-fPIC", "-DMIX_LIB"))
+    program = build(source, arch, ("-O2", "-DMIX_EXTERN", str(library)))
+    root = {"arm": "/usr/arm-linux-gnueabihf", "aarch64": "/usr/aarch64-linux-gnu",
+            "mips": "/usr/mips-linux-gnu", "mipsel": "/usr/mipsel-linux-gnu"}[arch]
+    assert_same(arch, [program], qemu_args=["-L", root])
 
 
 @pytest.mark.parametrize("byteorder", ["big", "little"])

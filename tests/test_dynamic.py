@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -30,6 +31,8 @@ def test_verbose_names_the_sysroot(arch):
     out = run_pyemu(arch, [guest("exit42", arch, DYNAMIC)], emu_args=["-v"])
     assert out.status == 42
     assert TOOLCHAIN_ROOT[arch].encode() in out.stderr
+    assert re.search(rb"pyemu: engine unicorn 2\.1\.4\S* (\(stock\)|with pyemu patches .*), "
+                     rb"(virtual|engine) TLB\n", out.stderr), out.text()
 
 
 @pytest.mark.parametrize("arch", ARCHES)

@@ -17,7 +17,7 @@ from .sysroot.discover import choose as choose_sysroot
 from .sysroot.paths import PathResolver
 from .translate.arches import ARCHES, CpuSpec, spec_for_elf
 from .translate.blocks import BlockCache
-from .translate.cpu import Cpu
+from .translate.cpu import Cpu, engine_description
 from .tracing import BlockHook, Coverage, ExecLog, InAsmLog
 from .guestthreads import ThreadRunner
 from .syscalls.sigframe import SigInfo
@@ -86,6 +86,9 @@ class Emulation:
         layout = self.abi.spec.layout
         self.space = AddressSpace(layout.limit, layout.mmap_base)
         self.cpu = Cpu(self.spec, self.space, model)
+        if config.verbose:
+            config.stderr.write(f"pyemu: engine {engine_description()}, "
+                                f"{'virtual' if self.cpu.virtual_tlb else 'engine'} TLB\n")
         image = load_image(self.space, elf, layout.dyn_base)
         interp = self._load_interpreter(elf) if elf.interp else None
         process = Process(self.space, os.path.abspath(elf.path), config.argv, config.env,

@@ -7,7 +7,8 @@ while translating: Debian's mipsel md5sum, sha*sum and b2sum all have such strai
 
 A block ends at every branch or jump (after its delay slot) and at every syscall or break, so
 only runs of straight-line code can be that long. pyemu finds the runs longer than the CPU's
-``block_split_limit`` in each new executable mapping (before guest code runs again) and puts a
+``block_split_limit`` in each new executable mapping (before guest code runs again: when the
+syscall that made it returns, or before the engine is started) and puts a
 code hook on them whose callback is a native no-op function. An instrumented instruction emits
 at least 14 TCG ops, and the engine ends a block at 4000 ops (at most ~290 such instructions),
 well before the temps run out. Only code inside those runs pays (a native call and the engine's
@@ -143,6 +144,10 @@ class BlockSplitter:
         self._pending = [p for p in self._pending if p[0] + p[1] <= start or p[0] >= start + size]
         for first, last in [r for r in self._hooks if r[1] >= start and r[0] < start + size]:
             _uclib.uc_hook_del(self._uch, self._hooks.pop((first, last)))
+
+    @property
+    def pending(self) -> bool:
+        return bool(self._pending)
 
     def prepare(self) -> None:
         """Hook the long runs of the memory that became executable since the last call."""

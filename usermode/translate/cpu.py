@@ -55,6 +55,13 @@ def engine_patches() -> frozenset[str]:
     return frozenset((probe() or b"").decode("ascii", "replace").split(","))
 
 
+def engine_description() -> str:
+    """The loaded engine, for -v: its version and pyemu patches."""
+    patches = sorted(engine_patches())
+    return f"unicorn {unicorn.__version__} " + (
+        f"with pyemu patches {', '.join(patches)}" if patches else "(stock)")
+
+
 # Stores to writable pages stay on the engine's fast path with its own TLB (stock 2.1.4 sends
 # every one through its slow "notdirty" path, so pyemu answers TLB fills where it can).
 STORE_FASTPATH = "store-fastpath-1"
@@ -231,7 +238,7 @@ class Cpu:
         """
         begin = self.pc if start is None else start
         self._fault = None
-        if self._splitter:
+        if self._splitter and self._splitter.pending:
             self._splitter.prepare()
         try:
             self.uc.emu_start(begin, -1 & self._mask)
@@ -291,6 +298,8 @@ class Cpu:
         try:
             if intno == self.spec.syscall_intno:
                 self.on_syscall(self)
+                if self._splitter and self._splitter.pending:   # mmap/mprotect of code
+                    self._splitter.prepare()
                 return
             pc = uc.reg_read(self._pc)
             signal = self.spec.trap_signals.get(intno, "SIGILL")
