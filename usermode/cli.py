@@ -37,7 +37,7 @@ OPTIONS = (
     Option("-d", "PYEMU_LOG_ITEMS", "item[,...]", "log items: in_asm, exec ('-d help' lists them)"),
     Option("-D", "PYEMU_LOG_FILENAME", "logfile", "write the -d log to logfile, not stderr"),
     Option("-coverage", "PYEMU_COVERAGE", "file", "write the blocks that ran to file at exit"),
-    Option("-v", "PYEMU_VERBOSE", None, "say which arch and sysroot were chosen"),
+    Option("-v", "PYEMU_VERBOSE", None, "say which arch, sysroot and engine were chosen"),
     Option("-host-exec", "PYEMU_HOST_EXEC", None,
            "let the guest execve host programs (run natively); otherwise ENOEXEC"),
     Option("-version", None, None, "print the version and exit"),
