@@ -123,6 +123,9 @@ def find_command(name: str, hint: str) -> str:
     return found
 
 
+_PYEMU_HINT = (
+    "Install the project from the repository root with: python3 -m pip install -e '.[test]'"
+)
 _CROSS_HINT = (
     "Install the cross toolchains and qemu-user, e.g. apt-get install gcc-arm-linux-gnueabihf "
     "gcc-aarch64-linux-gnu gcc-mips-linux-gnu gcc-mipsel-linux-gnu qemu-user (see .ci/run)."
