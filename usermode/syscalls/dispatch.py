@@ -27,44 +27,36 @@ class Entry:
     slots: int          # argument words used (registers, then stack on o32)
 
 
-def make_decoder(arg_types: tuple[str, ...], abi: Abi) -> tuple[Decoder, int]:
-    """A function from raw argument words to decoded arguments, and the number of words used."""
-    plan: list[tuple[str, int, int]] = []
+def make_decoder(arg_types: tuple[str, ...], abi: Abi, first: int = 0) -> tuple[Decoder, int]:
+    """A function from raw argument words to the decoded arguments (a tuple), and the number of
+    words used. The argument words start at index ``first`` of the list it is given (1 when the
+    syscall number comes first). The function is generated once per handler and ABI: one
+    expression per argument, no per-call interpretation of the plan."""
+    exprs: list[str] = []
     slot = 0
     little = abi.byteorder == "little"
+    sign = 1 << (8 * abi.word_size - 1)
     for t in arg_types:
         kind = ARG_TYPES[t][0]
         if kind == "pair" and abi.word_size == 4:
             if abi.spec.pair_align and slot % 2:
                 slot += 1
             lo, hi = (slot, slot + 1) if little else (slot + 1, slot)
-            plan.append(("pair32", lo, hi))
+            exprs.append(f"((((w[{hi + first}] << 32) | w[{lo + first}]) ^ {1 << 63}) - {1 << 63})")
             slot += 2
-        else:
-            plan.append((kind, slot, 0))
-            slot += 1
-    sign_bit, wrap = 1 << (8 * abi.word_size - 1), 1 << (8 * abi.word_size)
-
-    def decode(words: list[int]) -> list[int]:
-        out = []
-        for kind, a, b in plan:
-            v = words[a]
-            if kind == "i32":
-                v &= 0xFFFFFFFF
-                v = v - 0x100000000 if v & 0x80000000 else v
-            elif kind == "u32":
-                v &= 0xFFFFFFFF
-            elif kind == "sword":
-                v = v - wrap if v & sign_bit else v
-            elif kind == "pair32":
-                v = (words[b] << 32) | words[a]
-                v = v - (1 << 64) if v >> 63 else v
-            elif kind == "pair":
-                v = v - (1 << 64) if v >> 63 else v
-            out.append(v)
-        return out
-
-    return decode, slot
+            continue
+        w = f"w[{slot + first}]"
+        exprs.append({
+            "i32": f"((({w} & 0xFFFFFFFF) ^ 0x80000000) - 0x80000000)",
+            "u32": f"({w} & 0xFFFFFFFF)",
+            "sword": f"(({w} ^ {sign}) - {sign})",
+            "pair": f"(({w} ^ {1 << 63}) - {1 << 63})",
+        }.get(kind, w))
+        slot += 1
+    source = f"def decode(w):\n    return ({''.join(e + ', ' for e in exprs)})\n"
+    scope: dict[str, Any] = {}
+    exec(compile(source, f"<decoder {','.join(arg_types)}>", "exec"), scope)
+    return scope["decode"], slot
 
 
 class Dispatcher:
@@ -89,7 +81,8 @@ class Dispatcher:
         handler = HANDLERS.get(name) if name is not None else None
         entry = None
         if handler is not None:
-            decode, slots = make_decoder(handler.args, self.abi)
+            # the register words come with the number first; o32's stack words follow them
+            decode, slots = make_decoder(handler.args, self.abi, first=1)
             entry = Entry(name, handler, decode, slots)
         self._table[nr] = entry
         return entry
@@ -106,10 +99,10 @@ class Dispatcher:
         if entry is None:
             self._finish(self._unimplemented(nr))
             return
-        args = list(words[1:])
         if entry.slots > self._nregs:
-            args += self._stack_args(entry.slots - self._nregs)
-        values = entry.decode(args)
+            values = entry.decode(words + self._stack_args(entry.slots - self._nregs))
+        else:
+            values = entry.decode(words)
         trace = self.tracer.enabled
         k = self.kernel
         if trace:
@@ -126,10 +119,11 @@ class Dispatcher:
             self.tracer.result(k, result, entry.handler.ret)
         if result is not KEEP_REGISTERS:
             self._finish(result)
-        if k.signals.pending or k.threads.shared_pending:
+        threads = k.threads
+        if threads.current.signals.pending or threads.shared_pending:
             k.delivery.deliver(cpu)
-        if k.threads.lock.waiting():        # let a waiting thread run (MIPS's only chance)
-            k.threads.blocking(lambda: None)
+        if threads.lock.waiting():          # let a waiting thread run (MIPS's only chance)
+            threads.blocking(lambda: None)
 
     def _interrupted(self, cpu: Any, signo: int, words: list[int]) -> Any:
         """EINTR, or (SA_RESTART) the syscall made to run again after the handler."""
