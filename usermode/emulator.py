@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass, field
+from typing import Any
 
 from .errors import GuestExit, LoaderError, MissingFile, UnsupportedBinary
 from .kernel.process import Kernel, Process
@@ -16,9 +17,7 @@ from .loader.stack import (AT_BASE, AT_CLKTCK, AT_EGID, AT_ENTRY, AT_EUID, AT_EX
 from .sysroot.discover import choose as choose_sysroot
 from .sysroot.paths import PathResolver
 from .translate.arches import ARCHES, CpuSpec, spec_for_elf
-from .translate.blocks import BlockCache
 from .translate.cpu import Cpu, engine_description
-from .tracing import BlockHook, Coverage, ExecLog, InAsmLog
 from .guestthreads import ThreadRunner
 from .syscalls.sigframe import SigInfo
 from .translate.memory import PAGE_SIZE, PROT_EXEC, PROT_READ, PROT_WRITE, AddressSpace
@@ -105,7 +104,7 @@ class Emulation:
         self.kernel.delivery = Delivery(self.kernel, self.cpu, self._map_sigreturn_page())
         self.runner = ThreadRunner(self)
         self.kernel.spawn_thread = self.runner.spawn
-        self.blocks: BlockCache | None = None
+        self.blocks: Any = None          # translate.blocks.BlockCache, made for a feature
         self._coverage: Coverage | None = None
         self._setup_tracing()
 
@@ -113,6 +112,7 @@ class Emulation:
     def watch_blocks(self, watcher: object) -> None:
         """Show every guest block to ``watcher`` (see translate.blocks.BlockCache.watch)."""
         if self.blocks is None:
+            from .translate.blocks import BlockCache
             self.blocks = BlockCache(self.space)
             for cpu in self.runner.cpus():
                 self.blocks.attach(cpu)
@@ -120,6 +120,7 @@ class Emulation:
 
     def on_block(self, fn) -> None:
         """Call ``fn(block)`` for each block the guest runs (Python API)."""
+        from .tracing import BlockHook
         self.watch_blocks(BlockHook(fn))
 
     def cpu_created(self, cpu: Cpu) -> None:
@@ -129,6 +130,9 @@ class Emulation:
 
     def _setup_tracing(self) -> None:
         config = self.config
+        if not config.log_items and not config.coverage:
+            return
+        from .tracing import Coverage, ExecLog, InAsmLog
         if config.log_items:
             out = open(config.log_file, "w") if config.log_file else config.stderr
             for item in config.log_items:

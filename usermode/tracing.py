@@ -7,14 +7,13 @@ import functools
 import os
 from typing import Any, Callable, TextIO
 
-import capstone
-
 LOG_ITEMS = {"in_asm": "the guest code of each new block, disassembled",
              "exec": "every block as it runs"}
 
 
 @functools.cache
-def _decoder(arch: str, modes: tuple[str, ...]) -> capstone.Cs:
+def _decoder(arch: str, modes: tuple[str, ...]) -> Any:
+    import capstone         # only when disassembling: not on the start-up path
     mode = 0
     for name in modes:
         mode |= getattr(capstone, f"CS_MODE_{name}")
