@@ -192,7 +192,9 @@ def build(
     h.update(_compiler_identity(cc))
     for flag in flags:
         h.update(b"\0flag\0" + flag.encode())
-    for src in sources:
+    # the headers next to a source (tests/guest/show.h) are part of what it compiles to
+    headers = sorted({h for src in sources for h in src.parent.glob("*.h")})
+    for src in [*sources, *headers]:
         try:
             data = src.read_bytes()
         except OSError as exc:

@@ -105,7 +105,7 @@ class Emulation:
         self.runner = ThreadRunner(self)
         self.kernel.spawn_thread = self.runner.spawn
         self.blocks: Any = None          # translate.blocks.BlockCache, made for a feature
-        self._coverage: Coverage | None = None
+        self._coverage: Any = None       # tracing.Coverage, with -coverage
         self._setup_tracing()
 
     # -- block features (the block cache exists only when one is asked for) ---------------------

@@ -14,15 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static void show(const char *what, long r)
-{
-    if (r < 0)
-        printf("%s: -1 %s (errno %d)\n", what, strerror(errno), errno);
-    else
-        printf("%s: %ld\n", what, r);
-}
-
-#define SHOW(call) show(#call, (long)(call))
+#include "show.h"
 
 static void attrs(mqd_t q)
 {

@@ -6,6 +6,7 @@ import os
 import select
 import stat
 import sys
+import time as host_time
 from typing import Any
 
 from ...errors import InterruptedSyscall
@@ -81,7 +82,51 @@ def kernel_nsec(k: Any, value: int) -> int:
     return k.abi.int32(value) if k.abi.word_size == 4 else value
 
 
-_POLL_STEP = 0.05
+_STEP_MS = 50
+
+
+def wait_for(k: Any, attempt: Any, timeout: float | None = None, step_ms: float = _STEP_MS
+             ) -> Any:
+    """Wait the way every blocking syscall does: ``attempt(ms)`` (a host wait of at most ``ms``
+    milliseconds) is tried once at once, then again in steps without the guest lock, so other
+    guest threads run meanwhile, until it returns something true or ``timeout`` seconds (None:
+    no limit) have passed; its last result is returned. A signal deliverable to this thread
+    ends the wait with InterruptedSyscall (EINTR, or a restart under SA_RESTART)."""
+    result = attempt(0)
+    deadline = None if timeout is None else host_time.monotonic() + timeout
+    thread = k.thread
+    while not result:
+        signo = k.delivery.deliverable()
+        if signo is not None:
+            raise InterruptedSyscall(signo)
+        step = step_ms
+        if deadline is not None:
+            left = (deadline - host_time.monotonic()) * 1000
+            if left <= 0:
+                return result
+            step = min(step, left)
+        thread.wake.clear()
+        result = k.threads.blocking(lambda: attempt(step))
+    return result
+
+
+def wait_poll(k: Any, wanted: dict[int, int], timeout: float | None,
+              step_ms: float = _STEP_MS) -> dict[int, int]:
+    """Host poll of ``wanted`` (fd -> host events) for up to ``timeout`` seconds (see
+    ``wait_for``); the ready fds and their events. With nothing to poll it just waits."""
+    poller = select.poll()
+    for fd, events in wanted.items():
+        poller.register(fd, events)
+    thread = k.thread
+
+    def attempt(ms: float) -> dict[int, int]:
+        if wanted:
+            return dict(poller.poll(ms))
+        if ms:
+            thread.wake.wait(ms / 1000)
+        return {}
+
+    return wait_for(k, attempt, timeout, step_ms)
 
 
 def wait_readable(k: Any, fd: int) -> None:
@@ -99,14 +144,7 @@ def wait_readable(k: Any, fd: int) -> None:
     if stat.S_ISSOCK(mode):                 # honours SO_RCVTIMEO
         from .net import wait_socket
         return wait_socket(k, fd, write=False)
-    thread = k.thread
-    while True:
-        if k.delivery.deliverable() is not None:
-            raise InterruptedSyscall(k.delivery.deliverable())
-        thread.wake.clear()
-        ready = k.threads.blocking(lambda: select.select([fd], [], [], _POLL_STEP)[0])
-        if ready:
-            return
+    wait_poll(k, {fd: select.POLLIN}, None)
 
 
 def host_wait(k: Any, call: Any) -> Any:

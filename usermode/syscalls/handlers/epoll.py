@@ -9,8 +9,8 @@ from __future__ import annotations
 import ctypes
 import errno
 import functools
+import math
 import select
-import time as host_time
 from typing import Any
 
 from ...errors import InterruptedSyscall
@@ -19,7 +19,7 @@ from ..hostlib import _check, _fn
 from ..layouts import host_decls
 from ..registry import syscall
 from ..structs import Layout
-from .common import fail, read_struct, write_struct
+from .common import fail, read_struct, wait_for, write_struct
 from .poll import with_sigmask
 
 _EVENT_NAMES = ("EPOLLIN", "EPOLLPRI", "EPOLLOUT", "EPOLLERR", "EPOLLHUP", "EPOLLNVAL",
@@ -28,7 +28,6 @@ _EVENT_NAMES = ("EPOLLIN", "EPOLLPRI", "EPOLLOUT", "EPOLLERR", "EPOLLHUP", "EPOL
 _HOST_EVENT = Layout("epoll_event", host_decls(__import__("os").uname().machine)["epoll_event"],
                      8, "little")
 _MAX_EVENTS = (1 << 31) // 16
-_STEP_MS = 50
 
 _epoll_create1 = _fn("epoll_create1", ctypes.c_int, ctypes.c_int)
 _epoll_ctl = _fn("epoll_ctl", ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_int,
@@ -42,6 +41,13 @@ def _events(abi: Any) -> FlagTable:
     host = {name: getattr(select, name, None) for name in _EVENT_NAMES}
     host["EPOLLWAKEUP"] = host["EPOLLWAKEUP"] or 1 << 29      # not in Python's select module
     return FlagTable.by_name(abi.const, host, _EVENT_NAMES)
+
+
+@functools.cache
+def _ops(abi: Any) -> dict[int, int]:
+    """Guest EPOLL_CTL_* -> the host's (1, 2, 3 on Linux; Python's select module lacks them)."""
+    return {abi.const[f"EPOLL_CTL_{name}"]: code for name, code in (("ADD", 1), ("DEL", 2),
+                                                                      ("MOD", 3))}
 
 
 def _create(k: Any, flags: int) -> int:
@@ -68,8 +74,7 @@ def epoll_create1(k: Any, flags: int) -> int:
 @syscall("epoll_ctl", "fd", "int", "fd", "ptr")
 def epoll_ctl(k: Any, epfd: int, op: int, fd: int, event: int) -> int:
     """int epoll_ctl(int epfd, int op, int fd, struct epoll_event *event);"""
-    ops = {k.abi.const[f"EPOLL_CTL_{name}"]: getattr(select, f"EPOLL_CTL_{name}", code)
-           for name, code in (("ADD", 1), ("DEL", 2), ("MOD", 3))}
+    ops = _ops(k.abi)
     if op not in ops:
         raise fail(errno.EINVAL)
     buf = None
@@ -89,20 +94,14 @@ def _wait(k: Any, epfd: int, events: int, maxevents: int, timeout: float | None)
     size = k.abi.structs["epoll_event"].size
     k.space.views(events, maxevents * size, write=True)     # EFAULT before waiting
     buf = ctypes.create_string_buffer(_HOST_EVENT.size * maxevents)
-    deadline = None if timeout is None else host_time.monotonic() + timeout
-    n = _check(_epoll_wait(epfd, buf, maxevents, 0))
-    thread = k.thread
-    while n == 0 and (deadline is None or host_time.monotonic() < deadline):
-        signo = k.delivery.deliverable()
-        if signo is not None:
-            raise InterruptedSyscall(signo)
-        step = _STEP_MS if deadline is None else \
-            int(max(0.0, min(_STEP_MS, (deadline - host_time.monotonic()) * 1e3)) + 0.999)
-        thread.wake.clear()
+
+    def attempt(ms: float) -> int:
         try:
-            n = _check(k.threads.blocking(lambda: _epoll_wait(epfd, buf, maxevents, step)))
-        except InterruptedError:        # a host signal: the loop looks for a guest one
-            n = 0
+            return _check(_epoll_wait(epfd, buf, maxevents, math.ceil(ms)))
+        except InterruptedError:        # a host signal: wait_for looks for a guest one
+            return 0
+
+    n = wait_for(k, attempt, timeout)
     table = _events(k.abi)
     for i in range(n):
         got = _HOST_EVENT.unpack(buf.raw[i * _HOST_EVENT.size:(i + 1) * _HOST_EVENT.size])

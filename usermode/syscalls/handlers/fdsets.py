@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 from ...errors import InterruptedSyscall
 from ..registry import syscall
-from .common import fail, read_struct, read_word, write_struct
+from .common import fail, read_struct, read_word, wait_poll, write_struct
 from .poll import with_sigmask
 
 _IN_SET = select.POLLIN | select.POLLRDNORM | select.POLLRDBAND | select.POLLHUP | select.POLLERR
@@ -51,29 +51,6 @@ def write_fdset(k: Any, ptr: int, nfds: int, fds: set[int]) -> None:
     for fd in fds:
         words[fd // bits] |= 1 << (fd % bits)
     k.space.write(ptr, b"".join(w.to_bytes(size, k.abi.byteorder) for w in words))
-
-
-def wait_poll(k: Any, wanted: dict[int, int], timeout: float | None) -> dict[int, int]:
-    """Host poll of ``wanted`` (fd -> events) for up to ``timeout`` seconds (None: forever),
-    without the guest lock, in steps; a deliverable signal ends it (InterruptedSyscall)."""
-    poller = select.poll()
-    for fd, events in wanted.items():
-        poller.register(fd, events)
-    ready = dict(poller.poll(0)) if wanted else {}
-    deadline = None if timeout is None else host_time.monotonic() + timeout
-    thread = k.thread
-    while not ready and (deadline is None or host_time.monotonic() < deadline):
-        signo = k.delivery.deliverable()
-        if signo is not None:
-            raise InterruptedSyscall(signo)
-        step = _STEP_MS if deadline is None else \
-            max(0.0, min(_STEP_MS, (deadline - host_time.monotonic()) * 1e3))
-        thread.wake.clear()
-        if wanted:
-            ready = dict(k.threads.blocking(lambda: poller.poll(step)))
-        else:
-            k.threads.blocking(lambda: thread.wake.wait(step / 1000))
-    return ready
 
 
 def _select(k: Any, nfds: int, sets: tuple[int, int, int], timeout: float | None) -> int:

@@ -15,22 +15,19 @@ import select
 import socket as host_socket
 import struct
 import sys
-import time as host_time
 from typing import Any
 
 from ...errors import InterruptedSyscall
 from .. import hostnet, netlink
 from ..netabi import SocketAbi, socket_abi
 from ..registry import syscall
-from .common import fail, foreign_byteorder, read_word, write_word
+from .common import fail, foreign_byteorder, read_word, wait_for, write_word
 from .io import set_codec
 from .signals import signal_self
 
-_STEP_MS = 50
-_HOST_DONTWAIT = 0x40        # MSG_DONTWAIT, MSG_NOSIGNAL... on the (generic) host
-_HOST_NOSIGNAL = 0x4000
-_HOST_CTRUNC = 0x8
-_HOST_CMSG_CLOEXEC = 0x40000000
+_HOST_DONTWAIT = host_socket.MSG_DONTWAIT
+_HOST_NOSIGNAL = host_socket.MSG_NOSIGNAL
+_HOST_CTRUNC = host_socket.MSG_CTRUNC
 
 
 def _net(k: Any) -> SocketAbi:
@@ -82,22 +79,8 @@ def wait_socket(k: Any, fd: int, write: bool, dontwait: bool = False) -> None:
     """Wait until ``fd`` is ready for a blocking socket call; EAGAIN when its timeout expires."""
     if dontwait or _ready(fd, write, 0) or not os.get_blocking(fd):
         return
-    limit = _timeout(fd, write)
-    deadline = None if limit is None else host_time.monotonic() + limit
-    thread = k.thread
-    while True:
-        signo = k.delivery.deliverable()
-        if signo is not None:
-            raise InterruptedSyscall(signo)
-        step = _STEP_MS
-        if deadline is not None:
-            left = deadline - host_time.monotonic()
-            if left <= 0:
-                raise fail(errno.EAGAIN)
-            step = min(step, left * 1000)
-        thread.wake.clear()
-        if k.threads.blocking(lambda: _ready(fd, write, step)):
-            return
+    if not wait_for(k, lambda ms: _ready(fd, write, ms), _timeout(fd, write)):
+        raise fail(errno.EAGAIN)
 
 
 def _blocking_call(k: Any, fd: int, write: bool, flags: int, call: Any) -> Any:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ctypes
 import errno
 import os
+import socket as host_socket
 import struct
 import time as host_time
 from typing import Any
@@ -21,12 +22,12 @@ from ..netabi import SocketAbi
 from ..registry import syscall
 from .common import fail, read_struct, write_struct
 from .io import _codec, _iov_entries
-from .net import (_HOST_CMSG_CLOEXEC, _HOST_CTRUNC, _HOST_DONTWAIT, _blocking_call, _net,
+from .net import (_HOST_CTRUNC, _HOST_DONTWAIT, _HOST_NOSIGNAL, _blocking_call, _net,
                   _sigpipe, read_sockaddr, write_sockaddr)
 
-_HOST_WAITALL, _HOST_WAITFORONE = 0x100, 0x10000
+_HOST_WAITALL = host_socket.MSG_WAITALL
 _HOST_CMSG_HEADER = 16
-_SCM_RIGHTS = (1, 1)            # host (SOL_SOCKET, SCM_RIGHTS)
+_SCM_RIGHTS = (host_socket.SOL_SOCKET, host_socket.SCM_RIGHTS)
 
 
 def _pieces(k: Any, entries: list[tuple[int, int]], write: bool) -> list[tuple[int, int]]:
@@ -151,7 +152,7 @@ def send_data(k: Any, fd: int, entries: list[tuple[int, int]], name: bytes, cont
         rest = _skip(pieces, sent)
         try:
             n = _blocking_call(k, fd, True, flags, lambda f: hostnet.sendmsg(
-                fd, name, rest, control if sent == 0 else b"", f | 0x4000))
+                fd, name, rest, control if sent == 0 else b"", f | _HOST_NOSIGNAL))
         except BrokenPipeError:
             _sigpipe(k, flags)
             raise

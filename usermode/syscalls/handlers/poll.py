@@ -5,13 +5,12 @@ import errno
 import functools
 import select
 import struct
-import time as host_time
 from typing import Any
 
 from ...errors import InterruptedSyscall
 from ..flags import FlagTable
 from ..registry import syscall
-from .common import fail, read_struct
+from .common import fail, read_struct, wait_poll
 
 _POLL_NAMES = ("POLLIN", "POLLPRI", "POLLOUT", "POLLERR", "POLLHUP", "POLLNVAL", "POLLRDNORM",
                "POLLRDBAND", "POLLWRNORM", "POLLWRBAND", "POLLMSG", "POLLRDHUP")
@@ -28,25 +27,13 @@ def _poll(k: Any, fds: int, nfds: int, timeout_ms: float | None) -> int:
     end = "<" if k.abi.byteorder == "little" else ">"
     raw = bytearray(k.space.read(fds, 8 * nfds)) if nfds else bytearray()
     table = _events(k.abi)
-    poller = select.poll()
+    wanted: dict[int, int] = {}
     for i in range(nfds):
         fd, events, _ = struct.unpack_from(end + "ihh", raw, 8 * i)
         if fd >= 0:
-            poller.register(fd, table.to_host(events & 0xFFFF) | select.POLLERR | select.POLLHUP)
-    deadline = None if timeout_ms is None or timeout_ms < 0 else \
-        host_time.monotonic() + timeout_ms / 1000
-    ready = dict(poller.poll(0)) if nfds else {}
-    thread = k.thread
-    while not ready and (deadline is None or host_time.monotonic() < deadline):
-        if k.delivery.deliverable() is not None:
-            raise InterruptedSyscall(k.delivery.deliverable())
-        step = 10 if deadline is None else max(0, min(10, (deadline - host_time.monotonic()) * 1e3))
-        thread.wake.clear()
-        # the wait happens without the guest lock: other guest threads may make fds ready
-        if nfds:
-            ready = dict(k.threads.blocking(lambda: poller.poll(step)))
-        else:
-            k.threads.blocking(lambda: thread.wake.wait(step / 1000))
+            wanted[fd] = table.to_host(events & 0xFFFF) | select.POLLERR | select.POLLHUP
+    timeout = None if timeout_ms is None or timeout_ms < 0 else timeout_ms / 1000
+    ready = wait_poll(k, wanted, timeout, step_ms=10)
     count = 0
     for i in range(nfds):
         fd, events, _ = struct.unpack_from(end + "ihh", raw, 8 * i)
