@@ -9,8 +9,13 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import harness
+# Chooses the engine library (the bundled patched one, PYEMU_ENGINE, LIBUNICORN_PATH) before any
+# test module imports unicorn itself: the binding loads one library per process.
+import usermode.translate  # noqa: E402,F401
+
+import harness  # noqa: E402
 
 
 def pytest_report_header(config):

@@ -265,16 +265,18 @@ def minimal_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     exactly what the guest sees.  LC_ALL=C also stops Python (pyemu) from
     coercing the C locale and adding LC_CTYPE to its own environment.
     LIBUNICORN_PATH (the Unicorn binding's own variable: the directory of the
-    engine library to load), when set, is passed on, so that the suite can run
-    on another engine build (tools/build_engine.py).
+    engine library to load) and PYEMU_ENGINE (``stock``: not the patched engine
+    the install built), when set, are passed on, so that the suite can run on
+    another engine (see usermode/translate/__init__.py).
     """
     env = {
         "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
         "HOME": os.environ.get("HOME", "/root"),
         "LC_ALL": "C",
     }
-    if os.environ.get("LIBUNICORN_PATH"):
-        env["LIBUNICORN_PATH"] = os.environ["LIBUNICORN_PATH"]
+    for name in ("LIBUNICORN_PATH", "PYEMU_ENGINE"):
+        if os.environ.get(name):
+            env[name] = os.environ[name]
     if extra:
         env.update(extra)
     return env

@@ -4,6 +4,9 @@ keeps translated code coherent with guest stores, with and without memory hooks.
 The patched build takes stores to pages without translated code off the slow path; these
 cases failed on a build that dropped the re-arming of that path when code is translated
 while a memory hook exists (pyemu always has one with the engine's own TLB).
+
+The engine under test is the one usermode.translate chose (tests/conftest.py imports it before
+this module imports unicorn): the bundled patched library, or the stock wheel's.
 """
 from __future__ import annotations
 
@@ -12,6 +15,8 @@ import struct
 import pytest
 from unicorn import (
     UC_ARCH_ARM64,
+    UC_ERR_READ_UNMAPPED,
+    UC_ERR_WRITE_UNMAPPED,
     UC_HOOK_INTR,
     UC_HOOK_MEM_INVALID,
     UC_MODE_ARM,
@@ -21,7 +26,9 @@ from unicorn import (
     UC_PROT_WRITE,
     Uc,
 )
+from unicorn import UcError
 from unicorn.arm64_const import (
+    UC_ARM64_REG_PC,
     UC_ARM64_REG_SP,
     UC_ARM64_REG_X19,
     UC_ARM64_REG_X20,
@@ -73,3 +80,27 @@ def test_rewritten_function_runs_new_code(func_prot, hooked):
     uc.emu_start(CODE, CODE + len(program))
     assert (uc.reg_read(UC_ARM64_REG_X19), uc.reg_read(UC_ARM64_REG_X20)) == (1, 2)
 
+
+
+@pytest.mark.parametrize("store", [True, False], ids=["store", "load"])
+@pytest.mark.parametrize("hooked", [False, True], ids=["no-hooks", "memory-hook"])
+def test_faulting_access_stops_at_its_instruction(store, hooked):
+    """A load or store to unmapped memory ends emulation at that instruction: the pc points at
+    it and nothing after it in the block has run (the patched engine leaves the block from the
+    memory helper; stock Unicorn checks after every access)."""
+    uc = Uc(UC_ARCH_ARM64, UC_MODE_ARM)
+    uc.mem_map(CODE, 0x1000, UC_PROT_READ | UC_PROT_EXEC)
+    program = words(
+        0xD2800053,                                 # mov x19, #2
+        0xB90002A1 if store else 0xB94002A1,        # str w1, [x21] / ldr w1, [x21]
+        0xD2800094,                                 # mov x20, #4
+    )
+    uc.mem_write(CODE, program)
+    uc.reg_write(UC_ARM64_REG_X21, 0x500000)
+    if hooked:
+        uc.hook_add(UC_HOOK_MEM_INVALID, lambda *args: False)
+    with pytest.raises(UcError) as err:
+        uc.emu_start(CODE, CODE + len(program))
+    assert err.value.errno == (UC_ERR_WRITE_UNMAPPED if store else UC_ERR_READ_UNMAPPED)
+    assert uc.reg_read(UC_ARM64_REG_PC) == CODE + 4
+    assert (uc.reg_read(UC_ARM64_REG_X19), uc.reg_read(UC_ARM64_REG_X20)) == (2, 0)

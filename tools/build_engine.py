@@ -1,19 +1,23 @@
 #!/usr/bin/env python3
 """Build pyemu's patched Unicorn engine: the unicorn 2.1.4 sdist from PyPI plus
-tools/engine/unicorn-2.1.4-pyemu.patch, as a wheel in a cache.
+tools/engine/unicorn-2.1.4-pyemu.patch, as a library (and optionally a wheel) in a cache.
 
-    python3 tools/build_engine.py            # build (or reuse) the wheel, print its path
-    python3 tools/build_engine.py --install  # ... and pip-install it into this Python
+    python3 tools/build_engine.py            # build (or reuse) the library, print its path
+    python3 tools/build_engine.py --wheel    # ... and a unicorn wheel with it, print that
+    python3 tools/build_engine.py --install  # ... and pip-install that wheel into this Python
 
-The patch (see its comments) keeps guest stores on the engine's fast path (stock 2.1.4 sends
-every store through its slow "notdirty" path) and frees the MIPS translator's per-instruction
-temp (stock 2.1.4 crashes on long straight-line MIPS code). pyemu works with either engine: it
-asks the loaded library for ``uc_pyemu_patches()`` at run time and picks its TLB mode and
-MIPS workaround accordingly, so going back is ``pip install --force-reinstall unicorn==2.1.4``.
+The project's install runs this (tools/pyemu_build_backend.py) and puts the library in
+usermode/_engine/, where pyemu loads it from; when the build fails (no cmake or compiler, no
+network) the install goes on with the stock wheel's library. The patch (see its comments)
+keeps guest stores on the engine's fast path, grows the TLB of a thrashing guest, checks for
+exit requests inline instead of calling a helper around every guest memory access, gives
+every memory region its own RAM addresses, and frees the MIPS translator's per-instruction
+temp. pyemu works with either engine: it asks the loaded library for ``uc_pyemu_patches()``
+at run time and picks its TLB mode and MIPS workaround accordingly.
 
 Only the ARM, AArch64 and MIPS targets are built. Needs cmake, a C compiler and make, and
-pip's access to PyPI (the sdist, and setuptools-scm to build the wheel). The wheel's version
-is 2.1.4+pyemu.KEY (KEY: hash of the sdist, the patch and the build settings), which satisfies
+the sdist (pip download, else files.pythonhosted.org). The wheel's version is
+2.1.4+pyemu.KEY (KEY: hash of the sdist, the patch and the build settings), which satisfies
 the project's ``unicorn==2.1.4`` requirement.
 """
 from __future__ import annotations
@@ -28,6 +32,7 @@ import sys
 import tarfile
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 VERSION = "2.1.4"
@@ -35,7 +40,9 @@ SDIST = f"unicorn-{VERSION}.tar.gz"
 SDIST_SHA256 = "00567a70e323f749b419cd86bee4f9115beab7ebba32194581c090cbb7c59cff"
 PATCH = Path(__file__).resolve().parent / "engine" / f"unicorn-{VERSION}-pyemu.patch"
 TARGETS = "arm;aarch64;mips"
-EXPECTED_PATCHES = {"store-fastpath-1", "mips-temps-1"}
+EXPECTED_PATCHES = {"store-fastpath-1", "mips-temps-1", "tlb-grow-1", "exit-checks-1",
+                    "ram-offsets-1"}
+SDIST_URL = f"https://files.pythonhosted.org/packages/source/u/unicorn/{SDIST}"
 
 
 class BuildError(Exception):
@@ -72,10 +79,25 @@ def require_tools() -> None:
 
 
 def fetch_sdist(cache: Path) -> Path:
+    """The sdist, from the cache, else through pip (its index settings apply), else from
+    PyPI's file host directly (pip may be missing inside an isolated build environment)."""
     sdist = cache / "sdist" / SDIST
     if not sdist.is_file():
-        run([sys.executable, "-m", "pip", "download", f"unicorn=={VERSION}", "--no-binary",
-             ":all:", "--no-deps", "-d", str(sdist.parent)], "downloading the sdist")
+        sdist.parent.mkdir(parents=True, exist_ok=True)
+        # without the build environment's path overlay, which hides the base site-packages
+        env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONNOUSERSITE")}
+        try:
+            run([sys.executable, "-m", "pip", "download", f"unicorn=={VERSION}", "--no-binary",
+                 ":all:", "--no-deps", "-d", str(sdist.parent)], "downloading the sdist", env=env)
+        except BuildError as pip_error:
+            try:
+                with urllib.request.urlopen(SDIST_URL, timeout=120) as response:
+                    data = response.read()
+            except OSError as err:
+                raise BuildError(f"{pip_error}\nand {SDIST_URL}: {err}") from None
+            partial = sdist.with_suffix(".part")
+            partial.write_bytes(data)
+            partial.replace(sdist)
     digest = hashlib.sha256(sdist.read_bytes()).hexdigest()
     if digest != SDIST_SHA256:
         raise BuildError(f"{sdist}: sha256 {digest}, expected {SDIST_SHA256} (the sdist the "
@@ -135,29 +157,45 @@ def make_wheel(tree: Path, library: Path, out: Path, key: str) -> Path:
     return wheels[-1]
 
 
-def build(cache: Path, jobs: int, debug: bool) -> Path:
-    key = build_key(debug)
-    out = cache / key
-    wheels = sorted(out.glob("*.whl"))
-    if wheels:
-        return wheels[-1]
+def build_library(cache: Path, jobs: int, debug: bool = False) -> Path:
+    """The patched library, built into ``cache/KEY/`` unless it is already there."""
+    out = cache / build_key(debug)
+    library = out / "libunicorn.so.2"
+    if library.is_file():
+        return library
     require_tools()
     sdist = fetch_sdist(cache)
     cache.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="build-", dir=cache) as work:
         tree = extract_sdist(sdist, Path(work))
         apply_patch(tree / "src")
-        library = compile_library(tree / "src", Path(work) / "build", jobs, debug)
-        check_library(library)
+        built = compile_library(tree / "src", Path(work) / "build", jobs, debug)
+        check_library(built)
         out.mkdir(parents=True, exist_ok=True)
-        shutil.copy(library, out / "libunicorn.so.2")
-        return make_wheel(tree, library, out, key)
+        partial = out / "libunicorn.so.2.part"
+        shutil.copy(built, partial)
+        partial.replace(library)
+    return library
+
+
+def build_wheel(cache: Path, jobs: int, debug: bool = False) -> Path:
+    """A unicorn wheel around the patched library (the sdist's Python binding, unchanged)."""
+    library = build_library(cache, jobs, debug)
+    key = build_key(debug)
+    wheels = sorted(library.parent.glob("*.whl"))
+    if wheels:
+        return wheels[-1]
+    with tempfile.TemporaryDirectory(prefix="wheel-", dir=cache) as work:
+        tree = extract_sdist(fetch_sdist(cache), Path(work))
+        return make_wheel(tree, library, library.parent, key)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--wheel", action="store_true",
+                        help="also build a unicorn wheel around the library; print its path")
     parser.add_argument("--install", action="store_true",
-                        help="pip-install the wheel into this Python (replacing unicorn)")
+                        help="pip-install that wheel into this Python (replacing unicorn)")
     parser.add_argument("--cache", type=Path, default=default_cache(),
                         help="where the sdist, the library and the wheel go (default %(default)s)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
@@ -166,16 +204,19 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     started = time.monotonic()
     try:
-        wheel = build(args.cache, args.jobs, args.debug)
+        library = build_library(args.cache, args.jobs, args.debug)
+        result = library
+        if args.wheel or args.install:
+            result = build_wheel(args.cache, args.jobs, args.debug)
         if args.install:
             run([sys.executable, "-m", "pip", "install", "--force-reinstall", "--no-deps",
-                 str(wheel)], "installing the wheel")
+                 str(result)], "installing the wheel")
     except BuildError as err:
         print(f"build_engine: {err}", file=sys.stderr)
         return 1
-    print(wheel)
-    print(f"library: {wheel.parent / 'libunicorn.so.2'} (LIBUNICORN_PATH={wheel.parent} "
-          f"loads it without installing); {time.monotonic() - started:.0f} s", file=sys.stderr)
+    print(result)
+    print(f"LIBUNICORN_PATH={library.parent} loads the library without installing it; "
+          f"{time.monotonic() - started:.0f} s", file=sys.stderr)
     return 0
 
 

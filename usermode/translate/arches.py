@@ -83,6 +83,9 @@ class CpuSpec:
     # ends its blocks sooner: its MIPS translator leaks a temp per instruction and dies on
     # blocks of about 380 instructions (see translate/blocksplit.py).
     block_split_limit: int | None = None
+    # The engine's page size where it can be chosen (ARM and AArch64 default to 1 KiB pages,
+    # the ARMv5 minimum): Linux's 4 KiB pages make each TLB entry cover four times as much.
+    engine_page_size: int | None = None
 
     @property
     def word_size(self) -> int:
@@ -152,6 +155,7 @@ ARM = CpuSpec(
     elf_flag_checks=((0xFF000000, (0x04000000, 0x05000000), "ARM OABI or pre-EABI4 binaries"),),
     mode_flag=("cpsr", 1 << 5),
     fpu_enable=(("c1_c0_2", 0xF << 20), ("fpexc", 0x40000000)),  # CPACR cp10/cp11, FPEXC.EN
+    engine_page_size=0x1000,
 )
 
 AARCH64 = CpuSpec(
@@ -172,6 +176,7 @@ AARCH64 = CpuSpec(
     ),
     platform="aarch64", uname_machine="aarch64", virtual_tlb=True,
     fpu_enable=(("cpacr_el1", 0x3 << 20),),  # CPACR_EL1.FPEN
+    engine_page_size=0x1000,
 )
 
 # EF_MIPS_ABI2 (n32) must be clear; EF_MIPS_ABI must be none or o32 (not o64, EABI32/64).

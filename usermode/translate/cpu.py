@@ -121,6 +121,8 @@ class Cpu:
             mode |= getattr(unicorn, f"UC_MODE_{name}")
         self.uc = Uc(getattr(unicorn, f"UC_ARCH_{spec.engine_arch}"), mode)
         self.uc.ctl_set_cpu_model(getattr(self._consts, f"UC_CPU_{self.model.engine_model}"))
+        if spec.engine_page_size:
+            self.uc.ctl_set_page_size(spec.engine_page_size)
         # The engine asks us for each page's rights (virtual TLB): stores to data pages then
         # take the fast path (with the engine's own TLB every store is a slow "notdirty"
         # write), and faults are seen here with their address. No memory hook may be
