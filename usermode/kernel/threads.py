@@ -27,13 +27,16 @@ class GuestLock:
         self._next = 0
         self._serving = 0
         self.owner: int | None = None
+        self.waiters = 0        # threads queued for the lock (read without it: a hint)
 
     def acquire(self) -> None:
         with self._cond:
             ticket = self._next
             self._next += 1
+            self.waiters += 1
             while self._serving != ticket:
                 self._cond.wait()
+            self.waiters -= 1
             self.owner = threading.get_ident()
 
     def release(self) -> None:
@@ -44,7 +47,7 @@ class GuestLock:
 
     def waiting(self) -> int:
         """How many threads queue for the lock."""
-        return self._next - self._serving - (1 if self.owner is not None else 0)
+        return self.waiters
 
 
 @dataclass

@@ -73,6 +73,8 @@ class Dispatcher:
         self._ret2 = cpu.registers([spec.ret2_reg]) if spec.ret2_reg else None
         self._sp = cpu.registers([cpu.spec.sp])
         self._nregs = len(spec.arg_regs)
+        self._flag = bool(spec.error_flag_reg)
+        self._mask = self.abi.word_mask
         # filled as syscalls are first made: no start-up work proportional to the table
         self._table: dict[int, Entry | None] = {}
 
@@ -92,19 +94,18 @@ class Dispatcher:
 
     def __call__(self, cpu: Any) -> None:
         words = self._in.read()
-        nr = words[0]
-        entry = self._table.get(nr, False)
+        entry = self._table.get(words[0], False)
         if entry is False:
-            entry = self._entry(nr)
+            entry = self._entry(words[0])
         if entry is None:
-            self._finish(self._unimplemented(nr))
+            self._finish(self._unimplemented(words[0]))
             return
         if entry.slots > self._nregs:
             values = entry.decode(words + self._stack_args(entry.slots - self._nregs))
         else:
             values = entry.decode(words)
-        trace = self.tracer.enabled
         k = self.kernel
+        trace = self.tracer.enabled
         if trace:
             self.tracer.call(k, entry.name, entry.handler.args, values)
         try:
@@ -117,12 +118,14 @@ class Dispatcher:
             result = self._interrupted(cpu, intr.signo, words)
         if trace:
             self.tracer.result(k, result, entry.handler.ret)
-        if result is not KEEP_REGISTERS:
+        if result.__class__ is int and not self._flag:     # the common case, inline
+            self._out.write1(result & self._mask)
+        elif result is not KEEP_REGISTERS:
             self._finish(result)
         threads = k.threads
-        if threads.current.signals.pending or threads.shared_pending:
+        if threads.shared_pending or threads.current.signals.pending:
             k.delivery.deliver(cpu)
-        if threads.lock.waiting():          # let a waiting thread run (MIPS's only chance)
+        if threads.lock.waiters:            # let a waiting thread run (MIPS's only chance)
             threads.blocking(lambda: None)
 
     def _interrupted(self, cpu: Any, signo: int, words: list[int]) -> Any:
@@ -148,11 +151,10 @@ class Dispatcher:
             result, second = result
             if self._ret2 is not None:
                 self._ret2.write([second])
-        mask = self.abi.word_mask
-        if self.abi.spec.error_flag_reg:
+        if self._flag:
             if -MAX_ERRNO <= result < 0:
-                self._out.write([-result, 1])
+                self._out.write2(-result, 1)
             else:
-                self._out.write([result & mask, 0])
+                self._out.write2(result & self._mask, 0)
         else:
-            self._out.write([result & mask])
+            self._out.write1(result & self._mask)

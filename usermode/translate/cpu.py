@@ -83,29 +83,49 @@ class Fault:
     pc: int
 
 
+# The same library through PyDLL: its functions keep the GIL. Register batches are short C
+# calls made from inside engine callbacks, where releasing and retaking the GIL around each
+# one costs more than the call itself.
+_uclib_gil = ctypes.PyDLL(_uclib._name, handle=_uclib._handle)
+
+
 class RegisterBatch:
     """A fixed list of (integer, at most 64-bit) registers read or written with one engine
     call, through the C API with buffers prepared once: the binding's own batch functions cost
     several microseconds per call in Python, which the syscall path cannot afford."""
 
-    __slots__ = ("_uch", "_ids", "_values", "_ptrs", "_n")
+    __slots__ = ("_values", "_read", "_write", "_n")
 
     def __init__(self, uc: Uc, ids: list[int]):
-        self._uch = uc._uch
-        self._n = len(ids)
-        self._ids = (ctypes.c_int * self._n)(*ids)
-        self._values = (ctypes.c_uint64 * self._n)()
+        self._n = n = len(ids)
+        regs = (ctypes.c_int * n)(*ids)
+        self._values = (ctypes.c_uint64 * n)()
         base = ctypes.addressof(self._values)
-        self._ptrs = (ctypes.c_void_p * self._n)(*(base + 8 * i for i in range(self._n)))
+        ptrs = (ctypes.c_void_p * n)(*(base + 8 * i for i in range(n)))
+        # the arguments bound once (the arrays stay alive with the partials)
+        self._read = functools.partial(_uclib_gil.uc_reg_read_batch, uc._uch, regs, ptrs, n)
+        self._write = functools.partial(_uclib_gil.uc_reg_write_batch, uc._uch, regs, ptrs, n)
 
     def read(self) -> list[int]:
-        _uclib.uc_reg_read_batch(self._uch, self._ids, self._ptrs, self._n)
+        self._read()
         return self._values[:]
 
     def write(self, values: Sequence[int]) -> None:
         for i, value in enumerate(values):
             self._values[i] = value & 0xFFFFFFFFFFFFFFFF
-        _uclib.uc_reg_write_batch(self._uch, self._ids, self._ptrs, self._n)
+        self._write()
+
+    def write1(self, value: int) -> None:
+        """Write the first (or only) register."""
+        self._values[0] = value & 0xFFFFFFFFFFFFFFFF
+        self._write()
+
+    def write2(self, first: int, second: int) -> None:
+        """Write the first two registers."""
+        values = self._values
+        values[0] = first & 0xFFFFFFFFFFFFFFFF
+        values[1] = second & 0xFFFFFFFFFFFFFFFF
+        self._write()
 
 
 class Cpu:
@@ -133,6 +153,7 @@ class Cpu:
         if self.virtual_tlb:
             self.uc.ctl_set_tlb_mode(unicorn.UC_TLB_VIRTUAL)
         self._pc = self.reg_id(spec.pc)
+        self._syscall_intno = spec.syscall_intno
         self._mode_reg = self.reg_id(spec.mode_flag[0]) if spec.mode_flag else None
         self._mask = (1 << spec.elf_class) - 1
         self._last_page = self._mask & ~0xFFF
@@ -281,14 +302,11 @@ class Cpu:
         return address
 
     def _add_intr_hook(self) -> object:
-        """The interrupt hook, registered through the C API: the binding's wrapper around
-        Python callbacks adds about a microsecond to every syscall."""
+        """The interrupt hook, registered through the C API with the bound method as the C
+        callback: the binding's wrapper around Python callbacks adds about a microsecond to
+        every syscall."""
         uc = self.uc
-
-        def callback(_handle: int, intno: int, _data: int) -> None:
-            self._on_interrupt(uc, intno, None)
-
-        cfunc = _INTR_CFUNC(callback)
+        cfunc = _INTR_CFUNC(self._on_interrupt)
         handle = ctypes.c_size_t()
         status = _uclib.uc_hook_add(uc._uch, ctypes.byref(handle), unicorn.UC_HOOK_INTR,
                                     ctypes.cast(cfunc, ctypes.c_void_p), None, 1, 0)
@@ -296,20 +314,20 @@ class Cpu:
             raise UcError(status)
         return cfunc          # kept alive with the Cpu
 
-    def _on_interrupt(self, uc: Uc, intno: int, _data: object) -> None:
+    def _on_interrupt(self, _handle: int, intno: int, _data: int) -> None:
         try:
-            if intno == self.spec.syscall_intno:
+            if intno == self._syscall_intno:
                 self.on_syscall(self)
                 if self._splitter and self._splitter.pending:   # mmap/mprotect of code
                     self._splitter.prepare()
                 return
-            pc = uc.reg_read(self._pc)
+            pc = self.uc.reg_read(self._pc)
             signal = self.spec.trap_signals.get(intno, "SIGILL")
             self._fault = Fault(signal, f"intno {intno}", pc, pc)
-            uc.emu_stop()
+            self.uc.emu_stop()
         except BaseException as exc:  # re-raised by run() once the engine has stopped
             self._pending = exc
-            uc.emu_stop()
+            self.uc.emu_stop()
 
     def _on_invalid_access(self, uc: Uc, access: int, address: int, size: int, value: int,
                            _data: object) -> bool:

@@ -265,6 +265,9 @@ class AddressSpace:
         need = PROT_READ if check else 0
         if size <= 0:
             return b""
+        vma = self.find(addr)
+        if vma is not None and addr + size <= vma.end and vma.prot & need == need:
+            return ctypes.string_at(vma.host + (addr - vma.start), size)    # one mapping
         parts = [ctypes.string_at(ptr, n) for ptr, n, _ in self._pieces(addr, size, need)]
         return parts[0] if len(parts) == 1 else b"".join(parts)
 

@@ -14,6 +14,7 @@ import sys
 import termios
 from typing import Any
 
+from ...translate.memory import GuestFault
 from .. import hostlib, state
 from ..flags import FlagTable
 from ..registry import syscall
@@ -23,6 +24,7 @@ from .common import (fail, host_wait, inheritable, read_struct, wait_readable, w
 from .signals import signal_self
 
 _IOV_MAX = 1024
+_SMALL_WRITE = 4096     # write() copies this much rather than building memoryviews
 
 
 # -- descriptors whose data need translating (state.fd_codecs) -------------------------------
@@ -95,9 +97,14 @@ def write(k: Any, fd: int, buf: int, count: int) -> int:
     """ssize_t write(int fd, const void *buf, size_t count);"""
     if count == 0:
         return os.write(fd, b"")
-    codec = _codec(k, fd)
-    if codec is not None:
-        return _write_translated(k, fd, codec, [(buf, count)])
+    codecs = state.of(k).fd_codecs
+    if codecs and fd in codecs:
+        return _write_translated(k, fd, codecs[fd], [(buf, count)])
+    if count <= _SMALL_WRITE:
+        try:
+            return os.write(fd, k.space.read(buf, count))
+        except GuestFault:      # not all readable: the kernel writes the readable prefix
+            pass
     return os.writev(fd, k.space.views(buf, count, write=False, partial=True))
 
 
