@@ -98,17 +98,20 @@ def _script_interpreter(script: str) -> str:
 
 
 def pyemu_runtime(arch: str) -> tuple[str, str]:
-    """(python version, unicorn version) of the interpreter pyemu runs on."""
+    """(python version, unicorn version and engine) of the interpreter pyemu runs on."""
     try:
         python = _script_interpreter(pyemu_command(arch)[0])
     except SetupError:
         python = sys.executable
-    code = "import sys, unicorn; print(sys.version.split()[0], unicorn.__version__)"
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); "
+            "from usermode.translate.cpu import engine_description; "
+            "print(sys.version.split()[0], engine_description())")
     try:
-        out = subprocess.run([python, "-c", code], capture_output=True, text=True,
-                             timeout=60, check=True).stdout.split()
-        return out[0], out[1]
-    except (OSError, subprocess.SubprocessError, IndexError):
+        out = subprocess.run([python, "-c", code, str(harness.REPO_ROOT)], capture_output=True,
+                             text=True, timeout=60, check=True).stdout.strip()
+        version, engine = out.split(" ", 1)
+        return version, engine.removeprefix("unicorn ")
+    except (OSError, subprocess.SubprocessError, ValueError):
         return platform.python_version(), "?"
 
 
