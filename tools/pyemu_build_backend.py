@@ -33,18 +33,26 @@ __all__ = ["build_editable", "build_sdist", "build_wheel", "get_requires_for_bui
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED = ROOT / "usermode" / "_engine" / "libunicorn.so.2"
+# setuptools copies package files to build/lib and reuses that copy in the next build
+STALE_COPY = ROOT / "build" / "lib" / "usermode" / "_engine" / "libunicorn.so.2"
+
+
+def drop_bundled() -> None:
+    """No patched library in this build (nor a copy left by an earlier one)."""
+    BUNDLED.unlink(missing_ok=True)
+    STALE_COPY.unlink(missing_ok=True)
 
 
 def bundle_engine() -> None:
     """Put the patched library into usermode/_engine/, or leave the stock one in charge."""
     if os.environ.get("PYEMU_ENGINE") == "stock":
-        BUNDLED.unlink(missing_ok=True)
+        drop_bundled()
         print("pyemu: PYEMU_ENGINE=stock: not building the patched engine", file=sys.stderr)
         return
     try:
         library = build_engine.build_library(build_engine.default_cache(), os.cpu_count() or 1)
     except (build_engine.BuildError, OSError) as err:
-        BUNDLED.unlink(missing_ok=True)
+        drop_bundled()
         print(f"pyemu: warning: the patched engine was not built, pyemu will run on the stock "
               f"unicorn wheel (slower): {err}", file=sys.stderr)
         return
