@@ -32,19 +32,24 @@ static void arm(timer_t t, long value_ns, long interval_ns, int flags) {
 
 static const char *err(int rc) { return rc == 0 ? "ok" : strerror(errno); }
 
+/* timer_create with SIGEV_SIGNAL: signal signo carrying value */
+static int signal_timer(clockid_t clock, int signo, int value, timer_t *t) {
+    struct sigevent ev;
+    memset(&ev, 0, sizeof ev);
+    ev.sigev_notify = SIGEV_SIGNAL;
+    ev.sigev_signo = signo;
+    ev.sigev_value.sival_int = value;
+    return timer_create(clock, &ev, t);
+}
+
 static void one_shot(void) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_sigaction = on_timer;
     sa.sa_flags = SA_SIGINFO;
     sigaction(SIGUSR1, &sa, NULL);
-    struct sigevent ev;
-    memset(&ev, 0, sizeof ev);
-    ev.sigev_notify = SIGEV_SIGNAL;
-    ev.sigev_signo = SIGUSR1;
-    ev.sigev_value.sival_int = 77;
     timer_t t;
-    printf("create: %s\n", err(timer_create(CLOCK_MONOTONIC, &ev, &t)));
+    printf("create: %s\n", err(signal_timer(CLOCK_MONOTONIC, SIGUSR1, 77, &t)));
     expected_id = t;
     arm(t, 300000000, 0, 0);
     struct itimerspec cur;
@@ -66,13 +71,8 @@ static void periodic_blocked(void) {
     sigemptyset(&set);
     sigaddset(&set, SIGUSR2);
     sigprocmask(SIG_BLOCK, &set, NULL);
-    struct sigevent ev;
-    memset(&ev, 0, sizeof ev);
-    ev.sigev_notify = SIGEV_SIGNAL;
-    ev.sigev_signo = SIGUSR2;
-    ev.sigev_value.sival_int = 5;
     timer_t t;
-    timer_create(CLOCK_REALTIME, &ev, &t);
+    signal_timer(CLOCK_REALTIME, SIGUSR2, 5, &t);
     arm(t, 10000000, 10000000, 0);
     struct timespec nap = {0, 150000000};
     int rc = nanosleep(&nap, NULL);            /* the signal is blocked: no EINTR */
@@ -106,10 +106,7 @@ static void none_and_absolute(void) {
     sigemptyset(&set);
     sigaddset(&set, SIGRTMIN);
     sigprocmask(SIG_BLOCK, &set, NULL);
-    ev.sigev_notify = SIGEV_SIGNAL;
-    ev.sigev_signo = SIGRTMIN;
-    ev.sigev_value.sival_int = 9;
-    timer_create(CLOCK_REALTIME, &ev, &t);
+    signal_timer(CLOCK_REALTIME, SIGRTMIN, 9, &t);
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     long at = now.tv_nsec + 50000000;

@@ -13,7 +13,7 @@ import os
 import socket as host_socket
 import struct
 import time as host_time
-from typing import Any
+from typing import Any, Callable
 
 from ...errors import InterruptedSyscall
 from .. import hostnet
@@ -304,43 +304,46 @@ def recvmsg(k: Any, fd: int, msg: int, flags: int) -> int:
 _MMSG_MAX = 1024        # UIO_MAXIOV
 
 
-@syscall("sendmmsg", "fd", "ptr", "uint", "flags")
-def sendmmsg(k: Any, fd: int, vec: int, vlen: int, flags: int) -> int:
-    """int sendmmsg(int sockfd, struct mmsghdr *msgvec, unsigned int vlen, int flags);"""
+def _each_mmsg(k: Any, vec: int, vlen: int, one: Callable[[dict, int], int],
+               stop: Callable[[], bool] = lambda: False) -> int:
+    """The *mmsg loop: ``one(header, done)`` gives each mmsghdr's msg_len. An error on the
+    first message is the call's; after that it ends the batch, whose count is returned."""
     size = k.abi.structs["mmsghdr"].size
     done = 0
     for i in range(min(vlen, _MMSG_MAX)):
         hdr = read_struct(k, vec + i * size, "mmsghdr")
         try:
-            hdr["msg_len"] = _sendmsg(k, fd, hdr, "msg_hdr.", flags)
+            hdr["msg_len"] = one(hdr, done)
         except (OSError, InterruptedSyscall):
             if done:
                 break
             raise
         write_struct(k, vec + i * size, "mmsghdr", hdr)
         done += 1
+        if stop():
+            break
     return done
+
+
+@syscall("sendmmsg", "fd", "ptr", "uint", "flags")
+def sendmmsg(k: Any, fd: int, vec: int, vlen: int, flags: int) -> int:
+    """int sendmmsg(int sockfd, struct mmsghdr *msgvec, unsigned int vlen, int flags);"""
+    return _each_mmsg(k, vec, vlen, lambda hdr, _done: _sendmsg(k, fd, hdr, "msg_hdr.", flags))
 
 
 def _recvmmsg(k: Any, fd: int, vec: int, vlen: int, flags: int, deadline: float | None
               ) -> int:
-    size = k.abi.structs["mmsghdr"].size
     waitforone = k.abi.const["MSG_WAITFORONE"]
-    done = 0
-    for i in range(min(vlen, _MMSG_MAX)):
-        hdr = read_struct(k, vec + i * size, "mmsghdr")
-        each = flags | (k.abi.const["MSG_DONTWAIT"] if done and flags & waitforone else 0)
-        try:
-            hdr["msg_len"] = _recvmsg(k, fd, hdr, "msg_hdr.", each & ~waitforone)
-        except (OSError, InterruptedSyscall):
-            if done:
-                break
-            raise
-        write_struct(k, vec + i * size, "mmsghdr", hdr)
-        done += 1
-        if deadline is not None and host_time.monotonic() >= deadline:
-            break
-    return done
+    dontwait = k.abi.const["MSG_DONTWAIT"]
+
+    def one(hdr: dict, done: int) -> int:
+        each = flags | (dontwait if done and flags & waitforone else 0)
+        return _recvmsg(k, fd, hdr, "msg_hdr.", each & ~waitforone)
+
+    def past_deadline() -> bool:
+        return deadline is not None and host_time.monotonic() >= deadline
+
+    return _each_mmsg(k, vec, vlen, one, past_deadline)
 
 
 def _deadline(k: Any, timeout: int, layout: str) -> float | None:
