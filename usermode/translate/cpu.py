@@ -94,10 +94,10 @@ class RegisterBatch:
     call, through the C API with buffers prepared once: the binding's own batch functions cost
     several microseconds per call in Python, which the syscall path cannot afford."""
 
-    __slots__ = ("_values", "_read", "_write", "_n")
+    __slots__ = ("_values", "_read", "_write")
 
     def __init__(self, uc: Uc, ids: list[int]):
-        self._n = n = len(ids)
+        n = len(ids)
         regs = (ctypes.c_int * n)(*ids)
         self._values = (ctypes.c_uint64 * n)()
         base = ctypes.addressof(self._values)

@@ -97,9 +97,9 @@ def write(k: Any, fd: int, buf: int, count: int) -> int:
     """ssize_t write(int fd, const void *buf, size_t count);"""
     if count == 0:
         return os.write(fd, b"")
-    codecs = state.of(k).fd_codecs
-    if codecs and fd in codecs:
-        return _write_translated(k, fd, codecs[fd], [(buf, count)])
+    codec = _codec(k, fd)
+    if codec is not None:
+        return _write_translated(k, fd, codec, [(buf, count)])
     if count <= _SMALL_WRITE:
         try:
             return os.write(fd, k.space.read(buf, count))
