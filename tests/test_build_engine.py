@@ -29,5 +29,6 @@ def test_patch_applies_to_the_sdist(tmp_path):
     assert b"pyemu_exitreq_label" in (src / "qemu/include/exec/gen-icount.h").read_bytes()
     assert b"tcg_temp_free_i32(tcg_ctx, dyn_is_slot)" in (
         src / "qemu/target/mips/translate.c").read_bytes()
+    assert b"pyemu_f64_div_exact" in (src / "qemu/fpu/softfloat.c").read_bytes()
     with pytest.raises(build_engine.BuildError):     # a second time: the hunks are there
         build_engine.apply_patch(src)

@@ -27,6 +27,7 @@ PROGRAMS = [
     Program("auxv"),
     Program("fileio"),  # every run has its own fresh temporary cwd
     Program("fpmath", flags=("-static", "-O2", "-ffp-contract=off", "-lm")),
+    Program("fpflags", flags=("-static", "-O2", "-ffp-contract=off", "-lm")),
     Program("bigmalloc", timeout=180),
     Program("exit42"),
     Program("abort"),
