@@ -30,5 +30,7 @@ def test_patch_applies_to_the_sdist(tmp_path):
     assert b"tcg_temp_free_i32(tcg_ctx, dyn_is_slot)" in (
         src / "qemu/target/mips/translate.c").read_bytes()
     assert b"pyemu_f64_div_exact" in (src / "qemu/fpu/softfloat.c").read_bytes()
+    assert b"P_GS | P_ADDR32" in (src / "qemu/tcg/i386/tcg-target.inc.c").read_bytes()
+    assert b"uc_pyemu_direct" in uc_c
     with pytest.raises(build_engine.BuildError):     # a second time: the hunks are there
         build_engine.apply_patch(src)

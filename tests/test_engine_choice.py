@@ -16,7 +16,7 @@ from harness import REPO_ROOT, guest, minimal_env, run_pyemu
 
 BUNDLED = REPO_ROOT / "usermode" / "_engine" / "libunicorn.so.2"
 PATCHES = b"exit-checks-1, mips-temps-1, ram-offsets-1, store-fastpath-1, tlb-grow-1"
-ENGINE_LINE = re.compile(rb"pyemu: engine unicorn 2\.1\.4\S* (.*), (?:virtual|engine) TLB\n")
+ENGINE_LINE = re.compile(rb"pyemu: engine unicorn 2\.1\.4\S* (.*), (?:virtual|engine) TLB(?:, direct loads)?\n")
 
 
 def engine_of(env: dict[str, str] | None = None) -> bytes:

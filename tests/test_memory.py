@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from usermode.translate.memory import (PROT_EXEC, PROT_READ, PROT_WRITE, AddressSpace,
-                                       GuestFault)
+from usermode.translate.memory import (PROT_EXEC, PROT_NONE, PROT_READ, PROT_WRITE,
+                                       AddressSpace, GuestFault, HostWindow)
 
 RW = PROT_READ | PROT_WRITE
 
@@ -26,11 +26,52 @@ class Recorder:
         self.calls.append(("invalidate", start, end))
 
 
-@pytest.fixture
-def space():
-    s = AddressSpace(limit=1 << 32, mmap_base=0x40000000)
+@pytest.fixture(params=["anywhere", "window"])
+def space(request):
+    """Both host layouts: mappings wherever the host puts them, and a HostWindow (the layout
+    of the patched engine's direct loads)."""
+    window = HostWindow(1 << 32) if request.param == "window" else None
+    s = AddressSpace(limit=1 << 32, mmap_base=0x40000000, window=window)
     s.attach(Recorder())
-    return s
+    yield s
+    if window:
+        window.close()
+
+
+def host_rights(address: int) -> str:
+    """The host's rights on the page at ``address`` ("rw-", "---") from /proc/self/maps."""
+    with open("/proc/self/maps") as maps:
+        for line in maps:
+            span, perms = line.split()[:2]
+            lo, hi = (int(x, 16) for x in span.split("-"))
+            if lo <= address < hi:
+                return perms[:3]
+    return "unmapped"
+
+
+def test_window_keeps_host_rights_in_step():
+    """In a window each mapping's host memory is at base + address; pages the guest may not
+    touch at all are inaccessible on the host (a direct load from them must fault), others
+    are readable and writable (the engine checks writes itself)."""
+    window = HostWindow(1 << 32)
+    try:
+        space = AddressSpace(limit=1 << 32, mmap_base=0x40000000, window=window)
+        assert host_rights(window.base + 0x10000) == "---"
+        vma = space.map(0x10000, 0x3000, PROT_READ)
+        assert vma.host == window.base + 0x10000
+        assert host_rights(window.base + 0x10000) == "rw-"
+        space.protect(0x11000, 0x1000, PROT_NONE)
+        assert [host_rights(window.base + a) for a in (0x10000, 0x11000, 0x12000)] == [
+            "rw-", "---", "rw-"]
+        space.write(0x11000, b"kept", check=False)      # the emulator's own copy
+        assert host_rights(window.base + 0x11000) == "---"
+        space.protect(0x11000, 0x1000, PROT_READ | PROT_EXEC)
+        assert space.read(0x11000, 4) == b"kept"
+        space.unmap(0x10000, 0x3000)
+        assert host_rights(window.base + 0x10000) == "---"     # reserved, not given back
+        assert window.size + window.GUARD > 1 << 32
+    finally:
+        window.close()
 
 
 def test_read_write_roundtrip(space):

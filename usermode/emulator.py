@@ -17,7 +17,7 @@ from .loader.stack import (AT_BASE, AT_CLKTCK, AT_EGID, AT_ENTRY, AT_EUID, AT_EX
 from .sysroot.discover import choose as choose_sysroot
 from .sysroot.paths import PathResolver
 from .translate.arches import ARCHES, CpuSpec, spec_for_elf
-from .translate.cpu import Cpu, engine_description
+from .translate.cpu import Cpu, engine_description, host_window
 from .guestthreads import ThreadRunner
 from .syscalls.sigframe import SigInfo
 from .translate.memory import PAGE_SIZE, PROT_EXEC, PROT_READ, PROT_WRITE, AddressSpace
@@ -83,11 +83,14 @@ class Emulation:
                                 f"{self.sysroot.prefix or '/'} ({self.sysroot.reason})\n")
         self.abi = Abi(ABI_FOR_ARCH[self.spec.name], self.spec.byteorder)
         layout = self.abi.spec.layout
-        self.space = AddressSpace(layout.limit, layout.mmap_base)
+        self.space = AddressSpace(layout.limit, layout.mmap_base,
+                                  window=host_window(layout.limit))
         self.cpu = Cpu(self.spec, self.space, model)
         if config.verbose:
+            loads = ", direct loads" if self.cpu.direct_loads else ""
             config.stderr.write(f"pyemu: engine {engine_description()}, "
-                                f"{'virtual' if self.cpu.virtual_tlb else 'engine'} TLB\n")
+                                f"{'virtual' if self.cpu.virtual_tlb else 'engine'} TLB"
+                                f"{loads}\n")
         image = load_image(self.space, elf, layout.dyn_base)
         interp = self._load_interpreter(elf) if elf.interp else None
         process = Process(self.space, os.path.abspath(elf.path), config.argv, config.env,

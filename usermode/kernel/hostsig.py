@@ -21,6 +21,13 @@ CAUGHT = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGAL
           "SIGWINCH", "SIGVTALRM", "SIGPROF", "SIGIO", "SIGURG", "SIGXCPU")
 
 
+# Never caught: on the host they report faults in the emulator itself (the patched engine's
+# handler turns a fault in guest code into the guest's signal; a Python handler would only make
+# the faulting instruction repeat forever).
+SYNCHRONOUS = ("SIGSEGV", "SIGBUS", "SIGILL", "SIGFPE")
+_SYNCHRONOUS = frozenset(getattr(signal, name) for name in SYNCHRONOUS)
+
+
 class HostSignals:
     def __init__(self, abi: Any, post: Callable[[int], None], stop: Callable[[int], None]):
         """``post(guest_signo)`` makes it pending; ``stop(guest_signo)`` is called from the waker
@@ -42,7 +49,7 @@ class HostSignals:
     def follow(self, guest: int, handler: int | None) -> None:
         """The guest changed a disposition: catch that signal on the host too."""
         host = self.abi.signal_to_host(guest)
-        if host is None or host in (signal.SIGKILL, signal.SIGSTOP):
+        if host is None or host in (signal.SIGKILL, signal.SIGSTOP) or host in _SYNCHRONOUS:
             return
         if handler == 1:                     # SIG_IGN: the host may ignore it as well
             signal.signal(host, signal.SIG_IGN)

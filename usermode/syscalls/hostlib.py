@@ -323,9 +323,13 @@ def shmget(key: int, size: int, flags: int) -> int:
     return _check(_shmget(key, size, flags))
 
 
-def shmat(shmid: int, flags: int) -> int:
-    """Attach a segment wherever the host likes; its host address."""
-    ptr = _shmat(shmid, None, flags)
+SHM_REMAP = 0o40000
+
+
+def shmat(shmid: int, flags: int, at: int | None = None) -> int:
+    """Attach a segment at host address ``at`` (replacing what is there), or wherever the host
+    likes; its host address."""
+    ptr = _shmat(shmid, at, flags | (SHM_REMAP if at else 0))
     if ptr is None or ptr == _MAP_FAILED:
         err = ctypes.get_errno()
         raise OSError(err, os.strerror(err))
@@ -476,13 +480,15 @@ def _mapped(ptr: int | None) -> int:
     return ptr
 
 
-def mmap_shared(size: int, fd: int | None, offset: int, file_size: int, writable: bool) -> int:
+def mmap_shared(size: int, fd: int | None, offset: int, file_size: int, writable: bool,
+                at: int | None = None) -> int:
     """Host memory for a guest MAP_SHARED mapping of ``size`` bytes: shared anonymous memory
-    (``fd`` None), or the file's pages from ``offset`` shared with the file. Pages past the end
-    of the file stay anonymous: touching a file mapping there would raise SIGBUS in pyemu."""
+    (``fd`` None), or the file's pages from ``offset`` shared with the file; at host address
+    ``at`` (replacing what is there) or anywhere. Pages past the end of the file stay
+    anonymous: touching a file mapping there would raise SIGBUS in pyemu."""
     prot = _PROT_READ | (_PROT_WRITE if writable or fd is None else 0)
-    base = _mapped(_mmap(None, size, _PROT_READ | _PROT_WRITE, _MAP_SHARED | _MAP_ANONYMOUS,
-                         -1, 0))
+    base = _mapped(_mmap(at, size, _PROT_READ | _PROT_WRITE,
+                         _MAP_SHARED | _MAP_ANONYMOUS | (_MAP_FIXED if at else 0), -1, 0))
     in_file = min(size, max(0, (file_size - offset + 4095) & ~4095))
     if fd is not None and in_file:
         try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import os
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
@@ -19,7 +20,7 @@ from unicorn.unicorn_py3.unicorn import uclib as _uclib
 from .arches import CpuModel, CpuSpec
 from .blocksplit import BlockSplitter
 from .kuser import KUSER_PAGE, KUSER_PAGE_SIZE, kuser_page
-from .memory import PROT_ALL, PROT_EXEC, PROT_READ, AddressSpace
+from .memory import PROT_ALL, PROT_EXEC, PROT_READ, AddressSpace, HostWindow
 
 _CONST_MODULES = {
     "arm": unicorn.arm_const,
@@ -67,6 +68,21 @@ def engine_description() -> str:
 STORE_FASTPATH = "store-fastpath-1"
 # The MIPS translator frees its per-instruction temp (stock: see blocksplit).
 MIPS_TEMPS = "mips-temps-1"
+# Guest loads compile to host loads from a HostWindow (32-bit guests, x86-64 Linux hosts).
+DIRECT_LOADS = "direct-loads-1"
+
+
+def host_window(limit: int) -> HostWindow | None:
+    """The host layout for a guest address space of ``limit`` bytes: a HostWindow when the
+    engine can load from it directly (PYEMU_DIRECT_LOADS=0 turns that off), else None."""
+    if limit > 1 << 32 or DIRECT_LOADS not in engine_patches():
+        return None
+    if os.environ.get("PYEMU_DIRECT_LOADS", "1") == "0":
+        return None
+    try:
+        return HostWindow(1 << 32)
+    except MemoryError:     # no room for 4 GiB of address space: the TLB path
+        return None
 
 
 _INTR_CFUNC = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint32, ctypes.c_void_p)
@@ -167,6 +183,11 @@ class Cpu:
         if spec.block_split_limit and MIPS_TEMPS not in engine_patches():
             self._splitter = BlockSplitter(self.uc, spec.byteorder, spec.block_split_limit)
         space.attach(self)
+        self.direct_loads = False
+        if space.window is not None:
+            status = _uclib.uc_pyemu_direct(self.uc._uch, ctypes.c_uint64(space.window.base),
+                                            ctypes.c_uint64(space.window.size))
+            self.direct_loads = status == unicorn.UC_ERR_OK
         if spec.kuser_helpers and space.find(KUSER_PAGE) is None:
             space.map(KUSER_PAGE, KUSER_PAGE_SIZE, PROT_READ | PROT_EXEC, name="[vectors]")
             space.write(KUSER_PAGE, kuser_page(spec.byteorder), check=False)

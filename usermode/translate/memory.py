@@ -4,12 +4,19 @@ Every guest mapping owns anonymous host memory from the host's ``mmap``; the eng
 ``mem_map_ptr``, so Python reads and writes guest memory through plain host pointers (no engine
 call) and several engines (threads) can share one ``AddressSpace``. The list of ``Vma`` objects
 here is authoritative; the engine's region list only mirrors it.
+
+With a ``HostWindow`` (32-bit guests on the patched engine) the host memory of every mapping
+sits at one host address plus its guest address, and host pages the guest may not touch at
+all (``PROT_NONE``, unmapped) are inaccessible: the engine then compiles guest loads to single
+host loads (``uc_pyemu_direct``) and learns of bad ones from the host fault.
 """
 from __future__ import annotations
 
 import bisect
+import contextlib
 import ctypes
 import errno as _errno
+import weakref
 from dataclasses import dataclass, replace
 from typing import Iterator, Protocol
 
@@ -23,7 +30,14 @@ _libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_
                        ctypes.c_int, ctypes.c_long]
 _libc.munmap.restype = ctypes.c_int
 _libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+_libc.mprotect.restype = ctypes.c_int
+_libc.mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+_libc.mremap.restype = ctypes.c_void_p
+_libc.mremap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_size_t, ctypes.c_int,
+                         ctypes.c_void_p]
 _HOST_MAP_PRIVATE, _HOST_MAP_ANONYMOUS, _HOST_MAP_NORESERVE = 0x02, 0x20, 0x4000
+_HOST_MAP_FIXED, _HOST_MREMAP_MAYMOVE, _HOST_MREMAP_FIXED = 0x10, 1, 2
+_HOST_PROT_NONE, _HOST_PROT_RW = 0, 3
 _MAP_FAILED = ctypes.c_void_p(-1).value
 
 
@@ -79,21 +93,86 @@ def page_ceil(value: int) -> int:
     return (value + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1)
 
 
-def _host_alloc(size: int) -> int:
-    flags = _HOST_MAP_PRIVATE | _HOST_MAP_ANONYMOUS | _HOST_MAP_NORESERVE
-    ptr = _libc.mmap(None, size, 3, flags, -1, 0)
+def _host_mmap(where: int | None, size: int, prot: int, flags: int) -> int:
+    flags |= _HOST_MAP_PRIVATE | _HOST_MAP_ANONYMOUS | _HOST_MAP_NORESERVE
+    ptr = _libc.mmap(where, size, prot, flags, -1, 0)
     if ptr is None or ptr == _MAP_FAILED:
         raise MemoryError(f"host mmap of {size:#x} bytes failed (errno {ctypes.get_errno()})")
     return ptr
 
 
+def _host_alloc(size: int) -> int:
+    return _host_mmap(None, size, _HOST_PROT_RW, 0)
+
+
+class HostWindow:
+    """A host reservation holding the guest's whole address space at ``base + address``.
+
+    Guest pages the guest may access in any way are readable and writable on the host (the
+    engine checks writes and execution itself, through its TLB); ``PROT_NONE`` pages and
+    unmapped addresses are inaccessible, so that a direct load from them faults on the host.
+    A guard of inaccessible pages follows the window (loads crossing its top)."""
+
+    GUARD = 0x10000
+
+    def __init__(self, size: int):
+        self.size = size
+        self.base = _host_mmap(None, size + self.GUARD, _HOST_PROT_NONE, 0)
+        self._finalizer = weakref.finalize(self, _libc.munmap, self.base, size + self.GUARD)
+
+    @staticmethod
+    def host_prot(prot: int) -> int:
+        return _HOST_PROT_RW if prot else _HOST_PROT_NONE
+
+    def alloc(self, start: int, size: int, prot: int) -> int:
+        """Fresh zeroed host memory for [start, start+size), accessible as ``prot`` needs."""
+        return _host_mmap(self.base + start, size, self.host_prot(prot), _HOST_MAP_FIXED)
+
+    def release(self, start: int, size: int) -> None:
+        """Drop the host memory of [start, start+size) (detaching whatever was mapped), keeping
+        the range reserved and inaccessible."""
+        _host_mmap(self.base + start, size, _HOST_PROT_NONE, _HOST_MAP_FIXED)
+
+    def protect(self, start: int, size: int, prot: int) -> None:
+        if _libc.mprotect(self.base + start, size, self.host_prot(prot)) != 0:
+            raise MemoryError(f"host mprotect failed (errno {ctypes.get_errno()})")
+
+    def adopt(self, start: int, size: int, host: int, prot: int) -> int:
+        """Move the caller's host mapping (shared memory) to [start, start+size)."""
+        where = self.base + start
+        moved = _libc.mremap(host, size, size, _HOST_MREMAP_MAYMOVE | _HOST_MREMAP_FIXED, where)
+        if moved is None or moved == _MAP_FAILED:
+            raise MemoryError(f"host mremap failed (errno {ctypes.get_errno()})")
+        if not prot:
+            self.protect(start, size, prot)
+        return where
+
+    @contextlib.contextmanager
+    def opened(self, vmas: list[Vma]) -> Iterator[None]:
+        """Make PROT_NONE mappings accessible on the host for a moment (the emulator's own
+        unchecked copies, such as mremap moving a PROT_NONE mapping)."""
+        closed = [v for v in vmas if not v.prot]
+        for vma in closed:
+            self.protect(vma.start, len(vma), PROT_READ)
+        try:
+            yield
+        finally:
+            for vma in closed:
+                self.protect(vma.start, len(vma), PROT_NONE)
+
+    def close(self) -> None:
+        self._finalizer()
+
+
 class AddressSpace:
     """Guest mappings, page-granular, host-backed, mirrored into attached engines."""
 
-    def __init__(self, limit: int, mmap_base: int, mmap_floor: int = 0x10000):
+    def __init__(self, limit: int, mmap_base: int, mmap_floor: int = 0x10000,
+                 window: HostWindow | None = None):
         self.limit = limit              # first address past the user address space
         self.mmap_base = mmap_base      # top of the top-down mmap area
         self.mmap_floor = mmap_floor    # lowest address mmap may choose
+        self.window = window            # host memory at window.base + guest address
         self._vmas: list[Vma] = []
         self._starts: list[int] = []
         self._engines: list[Engine] = []
@@ -150,7 +229,8 @@ class AddressSpace:
         if start + size > self.limit:
             raise GuestFault(start)
         self.unmap(start, size)
-        vma = Vma(start, start + size, prot, _host_alloc(size), name, **meta)
+        host = self.window.alloc(start, size, prot) if self.window else _host_alloc(size)
+        vma = Vma(start, start + size, prot, host, name, **meta)
         i = bisect.bisect_left(self._starts, start)
         self._vmas.insert(i, vma)
         self._starts.insert(i, start)
@@ -158,18 +238,31 @@ class AddressSpace:
             engine.map_host(start, size, prot, vma.host)
         return vma
 
+    def host_slot(self, start: int) -> int | None:
+        """Where host memory for a new mapping at ``start`` must go (for callers that map it
+        themselves, with MAP_FIXED or SHM_REMAP), or None for anywhere."""
+        return self.window.base + start if self.window else None
+
     def map_existing(self, start: int, size: int, prot: int, host: int, name: str = "",
                      **meta: int) -> Vma:
         """Map host memory the caller already has (a SysV shared memory segment attached on the
         host, a MAP_SHARED host mapping) at [start, start+size), replacing what was there. The
         mapping then belongs to the address space like any other: unmapping it munmaps the host
-        memory (which detaches a shared segment)."""
+        memory (which detaches a shared segment). With a window the memory should already be
+        at ``host_slot(start)`` (having replaced the old host pages there); memory elsewhere
+        is moved there."""
         if start % PAGE_SIZE or size <= 0 or host % PAGE_SIZE:
             raise ValueError(f"unaligned mapping {start:#x}+{size:#x} of {host:#x}")
         size = page_ceil(size)
         if start + size > self.limit:
             raise GuestFault(start)
-        self.unmap(start, size)
+        placed = host == self.host_slot(start)
+        self._drop(start, size, release=not placed)
+        if self.window:
+            if not placed:
+                host = self.window.adopt(start, size, host, prot)
+            elif not prot:
+                self.window.protect(start, size, prot)
         vma = Vma(start, start + size, prot, host, name, **meta)
         self._insert(vma)
         for engine in self._engines:
@@ -178,9 +271,18 @@ class AddressSpace:
 
     def unmap(self, start: int, size: int) -> None:
         """Remove every mapping inside [start, start+size); unmapped holes are fine."""
+        self._drop(start, size, release=True)
+
+    def _drop(self, start: int, size: int, release: bool) -> None:
+        """Unmap [start, start+size), freeing the host memory unless it was already replaced."""
         end = start + page_ceil(size)
         for vma in self._carve(start, end):
-            _libc.munmap(vma.host, len(vma))
+            if not release:
+                pass
+            elif self.window:
+                self.window.release(vma.start, len(vma))
+            else:
+                _libc.munmap(vma.host, len(vma))
             for engine in self._engines:
                 engine.unmap(vma.start, len(vma))
                 if vma.prot & PROT_EXEC:
@@ -201,6 +303,8 @@ class AddressSpace:
         for vma in pieces:
             changed = vma.prot != prot
             exec_change = (vma.prot | prot) & PROT_EXEC
+            if self.window and bool(vma.prot) != bool(prot):
+                self.window.protect(vma.start, len(vma), prot)
             vma.prot = prot
             self._insert(vma)
             if changed:
@@ -266,13 +370,23 @@ class AddressSpace:
         if size <= 0:
             return b""
         vma = self.find(addr)
-        if vma is not None and addr + size <= vma.end and vma.prot & need == need:
+        if vma is not None and addr + size <= vma.end and vma.prot & need == need and vma.prot:
             return ctypes.string_at(vma.host + (addr - vma.start), size)    # one mapping
+        if not check and self.window:
+            with self.window.opened([v for _, _, v in self._pieces(addr, size, 0)]):
+                return b"".join([ctypes.string_at(ptr, n)
+                                 for ptr, n, _ in self._pieces(addr, size, 0)])
         parts = [ctypes.string_at(ptr, n) for ptr, n, _ in self._pieces(addr, size, need)]
         return parts[0] if len(parts) == 1 else b"".join(parts)
 
     def write(self, addr: int, data: bytes, *, check: bool = True) -> None:
-        need = PROT_WRITE if check else 0
+        if not check and self.window:
+            with self.window.opened([v for _, _, v in self._pieces(addr, len(data), 0)]):
+                self._write(addr, data, 0)
+        else:
+            self._write(addr, data, PROT_WRITE if check else 0)
+
+    def _write(self, addr: int, data: bytes, need: int) -> None:
         done = 0
         for ptr, n, vma in self._pieces(addr, len(data), need):
             ctypes.memmove(ptr, bytes(data[done:done + n]), n)

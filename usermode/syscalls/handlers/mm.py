@@ -68,7 +68,8 @@ def _mmap(k: Any, addr: int, length: int, prot: int, flags: int, fd: int, offset
                 raise fail(errno.EACCES)
             writable = access == os.O_RDWR
         host = hostlib.mmap_shared(size, None if anonymous else fd, offset,
-                                   0 if anonymous else st.st_size, writable)
+                                   0 if anonymous else st.st_size, writable,
+                                   at=k.space.host_slot(start))
         k.space.map_existing(start, size, prot & PROT_ALL, host, name=name, shared=True,
                              max_prot=PROT_ALL if writable or anonymous else PROT_ALL & ~2,
                              **meta)

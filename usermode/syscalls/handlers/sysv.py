@@ -137,7 +137,7 @@ def _shmat(k: Any, shmid: int, addr: int, flags: int) -> int:
     readonly = flags & c["SHM_RDONLY"]
     host_flags = (hostlib.SHM_RDONLY if readonly else 0) | (
         hostlib.SHM_EXEC if flags & c["SHM_EXEC"] else 0)
-    host = hostlib.shmat(shmid, host_flags)
+    host = hostlib.shmat(shmid, host_flags, k.space.host_slot(start))
     prot = 1 | (0 if readonly else 2) | (4 if flags & c["SHM_EXEC"] else 0)
     name = f"/SYSV{stat['perm_key'] & 0xFFFFFFFF:08x} (deleted)"
     k.space.map_existing(start, size, prot, host, name=name, inode=shmid, shared=True,
