@@ -32,5 +32,7 @@ def test_patch_applies_to_the_sdist(tmp_path):
     assert b"pyemu_f64_div_exact" in (src / "qemu/fpu/softfloat.c").read_bytes()
     assert b"P_GS | P_ADDR32" in (src / "qemu/tcg/i386/tcg-target.inc.c").read_bytes()
     assert b"uc_pyemu_direct" in uc_c
+    assert b"pyemu_code_translated(cpu->uc, pc)" in (
+        src / "qemu/accel/tcg/translate-all.c").read_bytes()
     with pytest.raises(build_engine.BuildError):     # a second time: the hunks are there
         build_engine.apply_patch(src)

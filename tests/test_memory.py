@@ -50,23 +50,27 @@ def host_rights(address: int) -> str:
 
 
 def test_window_keeps_host_rights_in_step():
-    """In a window each mapping's host memory is at base + address; pages the guest may not
-    touch at all are inaccessible on the host (a direct load from them must fault), others
-    are readable and writable (the engine checks writes itself)."""
+    """In a window each mapping's host memory is at base + address, with host rights that
+    make a direct load or store the guest may not do fault: writable pages read-write,
+    other accessible pages read-only, PROT_NONE pages inaccessible."""
     window = HostWindow(1 << 32)
     try:
         space = AddressSpace(limit=1 << 32, mmap_base=0x40000000, window=window)
         assert host_rights(window.base + 0x10000) == "---"
         vma = space.map(0x10000, 0x3000, PROT_READ)
         assert vma.host == window.base + 0x10000
-        assert host_rights(window.base + 0x10000) == "rw-"
+        assert host_rights(window.base + 0x10000) == "r--"
         space.protect(0x11000, 0x1000, PROT_NONE)
+        space.protect(0x12000, 0x1000, RW)
         assert [host_rights(window.base + a) for a in (0x10000, 0x11000, 0x12000)] == [
-            "rw-", "---", "rw-"]
-        space.write(0x11000, b"kept", check=False)      # the emulator's own copy
-        assert host_rights(window.base + 0x11000) == "---"
+            "r--", "---", "rw-"]
+        space.write(0x11000, b"kept", check=False)      # the emulator's own copies
+        space.write(0x10000, b"also", check=False)
+        assert space.read(0x11000, 4, check=False) == b"kept"
+        assert [host_rights(window.base + a) for a in (0x10000, 0x11000)] == ["r--", "---"]
         space.protect(0x11000, 0x1000, PROT_READ | PROT_EXEC)
         assert space.read(0x11000, 4) == b"kept"
+        assert space.read(0x10000, 4) == b"also"
         space.unmap(0x10000, 0x3000)
         assert host_rights(window.base + 0x10000) == "---"     # reserved, not given back
         assert window.size + window.GUARD > 1 << 32

@@ -28,7 +28,7 @@ PROGRAMS = [
     Program("fileio"),  # every run has its own fresh temporary cwd
     Program("fpmath", flags=("-static", "-O2", "-ffp-contract=off", "-lm")),
     Program("fpflags", flags=("-static", "-O2", "-ffp-contract=off", "-lm")),
-    Program("loads"),
+    Program("memaccess"),
     Program("bigmalloc", timeout=180),
     Program("exit42"),
     Program("abort"),

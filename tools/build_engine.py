@@ -41,7 +41,8 @@ SDIST_SHA256 = "00567a70e323f749b419cd86bee4f9115beab7ebba32194581c090cbb7c59cff
 PATCH = Path(__file__).resolve().parent / "engine" / f"unicorn-{VERSION}-pyemu.patch"
 TARGETS = "arm;aarch64;mips"
 EXPECTED_PATCHES = {"store-fastpath-1", "mips-temps-1", "tlb-grow-1", "exit-checks-1",
-                    "ram-offsets-1", "exact-inexact-1", "direct-loads-1", "read-rights-1"}
+                    "ram-offsets-1", "exact-inexact-1", "direct-loads-1", "read-rights-1",
+                    "direct-stores-1"}
 SDIST_URL = f"https://files.pythonhosted.org/packages/source/u/unicorn/{SDIST}"
 
 

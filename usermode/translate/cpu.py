@@ -289,6 +289,9 @@ class Cpu:
         except UcError as err:
             if self._pending is None and self._fault is None:
                 self._fault = self._fault_from_error(err)
+            # the refused access may have left a TLB entry behind (the stock engine fills
+            # it before checking the region's rights): the next access must ask again
+            self.uc.ctl(unicorn.UC_CTL_TLB_FLUSH, unicorn.UC_CTL_IO_WRITE)
         if self._pending is not None:
             pending, self._pending = self._pending, None
             raise pending

@@ -37,7 +37,7 @@ _libc.mremap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_size_t, ctyp
                          ctypes.c_void_p]
 _HOST_MAP_PRIVATE, _HOST_MAP_ANONYMOUS, _HOST_MAP_NORESERVE = 0x02, 0x20, 0x4000
 _HOST_MAP_FIXED, _HOST_MREMAP_MAYMOVE, _HOST_MREMAP_FIXED = 0x10, 1, 2
-_HOST_PROT_NONE, _HOST_PROT_RW = 0, 3
+_HOST_PROT_NONE, _HOST_PROT_READ, _HOST_PROT_RW = 0, 1, 3
 _MAP_FAILED = ctypes.c_void_p(-1).value
 
 
@@ -108,10 +108,11 @@ def _host_alloc(size: int) -> int:
 class HostWindow:
     """A host reservation holding the guest's whole address space at ``base + address``.
 
-    Guest pages the guest may access in any way are readable and writable on the host (the
-    engine checks writes and execution itself, through its TLB); ``PROT_NONE`` pages and
-    unmapped addresses are inaccessible, so that a direct load from them faults on the host.
-    A guard of inaccessible pages follows the window (loads crossing its top)."""
+    The host rights follow the guest's so that a direct load or store the guest may not do
+    faults on the host: writable pages are read-write, other accessible pages read-only,
+    ``PROT_NONE`` pages and unmapped addresses inaccessible (the engine checks execution
+    itself, and keeps a writable page that holds translated code read-only while it does).
+    A guard of inaccessible pages follows the window (accesses crossing its top)."""
 
     GUARD = 0x10000
 
@@ -122,7 +123,9 @@ class HostWindow:
 
     @staticmethod
     def host_prot(prot: int) -> int:
-        return _HOST_PROT_RW if prot else _HOST_PROT_NONE
+        if prot & PROT_WRITE:
+            return _HOST_PROT_RW
+        return _HOST_PROT_READ if prot else _HOST_PROT_NONE
 
     def alloc(self, start: int, size: int, prot: int) -> int:
         """Fresh zeroed host memory for [start, start+size), accessible as ``prot`` needs."""
@@ -143,22 +146,23 @@ class HostWindow:
         moved = _libc.mremap(host, size, size, _HOST_MREMAP_MAYMOVE | _HOST_MREMAP_FIXED, where)
         if moved is None or moved == _MAP_FAILED:
             raise MemoryError(f"host mremap failed (errno {ctypes.get_errno()})")
-        if not prot:
+        if not prot & PROT_WRITE:
             self.protect(start, size, prot)
         return where
 
     @contextlib.contextmanager
-    def opened(self, vmas: list[Vma]) -> Iterator[None]:
-        """Make PROT_NONE mappings accessible on the host for a moment (the emulator's own
-        unchecked copies, such as mremap moving a PROT_NONE mapping)."""
-        closed = [v for v in vmas if not v.prot]
+    def opened(self, vmas: list[Vma], write: bool) -> Iterator[None]:
+        """Make mappings the host would refuse this access readable and writable for a moment
+        (the emulator's own unchecked copies: the loader filling a read-only segment, mremap
+        moving a PROT_NONE mapping)."""
+        closed = [v for v in vmas if not (v.prot & PROT_WRITE if write else v.prot)]
         for vma in closed:
-            self.protect(vma.start, len(vma), PROT_READ)
+            self.protect(vma.start, len(vma), PROT_WRITE)
         try:
             yield
         finally:
             for vma in closed:
-                self.protect(vma.start, len(vma), PROT_NONE)
+                self.protect(vma.start, len(vma), vma.prot)
 
     def close(self) -> None:
         self._finalizer()
@@ -261,7 +265,7 @@ class AddressSpace:
         if self.window:
             if not placed:
                 host = self.window.adopt(start, size, host, prot)
-            elif not prot:
+            elif not prot & PROT_WRITE:
                 self.window.protect(start, size, prot)
         vma = Vma(start, start + size, prot, host, name, **meta)
         self._insert(vma)
@@ -303,7 +307,7 @@ class AddressSpace:
         for vma in pieces:
             changed = vma.prot != prot
             exec_change = (vma.prot | prot) & PROT_EXEC
-            if self.window and bool(vma.prot) != bool(prot):
+            if self.window and self.window.host_prot(vma.prot) != self.window.host_prot(prot):
                 self.window.protect(vma.start, len(vma), prot)
             vma.prot = prot
             self._insert(vma)
@@ -373,7 +377,7 @@ class AddressSpace:
         if vma is not None and addr + size <= vma.end and vma.prot & need == need and vma.prot:
             return ctypes.string_at(vma.host + (addr - vma.start), size)    # one mapping
         if not check and self.window:
-            with self.window.opened([v for _, _, v in self._pieces(addr, size, 0)]):
+            with self.window.opened([v for _, _, v in self._pieces(addr, size, 0)], False):
                 return b"".join([ctypes.string_at(ptr, n)
                                  for ptr, n, _ in self._pieces(addr, size, 0)])
         parts = [ctypes.string_at(ptr, n) for ptr, n, _ in self._pieces(addr, size, need)]
@@ -381,7 +385,7 @@ class AddressSpace:
 
     def write(self, addr: int, data: bytes, *, check: bool = True) -> None:
         if not check and self.window:
-            with self.window.opened([v for _, _, v in self._pieces(addr, len(data), 0)]):
+            with self.window.opened([v for _, _, v in self._pieces(addr, len(data), 0)], True):
                 self._write(addr, data, 0)
         else:
             self._write(addr, data, PROT_WRITE if check else 0)
@@ -389,10 +393,10 @@ class AddressSpace:
     def _write(self, addr: int, data: bytes, need: int) -> None:
         done = 0
         for ptr, n, vma in self._pieces(addr, len(data), need):
-            ctypes.memmove(ptr, bytes(data[done:done + n]), n)
-            if vma.prot & PROT_EXEC:
+            if vma.prot & PROT_EXEC:    # first: a page with code may be read-only on the host
                 for engine in self._engines:
                     engine.invalidate_code(addr + done, addr + done + n)
+            ctypes.memmove(ptr, bytes(data[done:done + n]), n)
             done += n
 
     def accessible(self, addr: int, size: int, need: int) -> int:

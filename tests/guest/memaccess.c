@@ -1,6 +1,7 @@
-/* Loads from memory whose mapping changes: protections, unmapping, remapping, faults in hot
- * loops. pyemu's patched engine compiles guest loads to direct host loads on 32-bit guests
- * and learns of bad ones from the host fault; every line here must match qemu-user. */
+/* Loads and stores to memory whose mapping changes: protections, unmapping, remapping,
+ * faults in hot loops, misaligned accesses. pyemu's patched engine compiles guest loads and
+ * stores to direct host accesses on 32-bit guests and learns of bad ones from the host
+ * fault; every line here must match qemu-user. */
 #define _GNU_SOURCE
 #include <setjmp.h>
 #include <signal.h>
@@ -51,6 +52,68 @@ static void read_word(const char *what, const volatile uint32_t *p)
     } else {
         printf("%s: signal %d\n", what, fault_sig);
     }
+}
+
+/* Store n bytes from p on, or report where it faulted (relative to base). */
+static void fill_bytes(const char *what, volatile unsigned char *p, size_t n,
+                       const volatile unsigned char *base)
+{
+    static volatile size_t i;
+
+    fault_sig = 0;
+    if (sigsetjmp(jump, 1) == 0) {
+        for (i = 0; i < n; i++)
+            p[i] = (unsigned char)i;
+        printf("%s: stored %zu bytes\n", what, n);
+    } else {
+        printf("%s: signal %d at +%#lx after %zu bytes\n", what, fault_sig,
+               (unsigned long)(fault_addr - (uintptr_t)base), (size_t)i);
+    }
+}
+
+static void write_word(const char *what, volatile uint32_t *p, uint32_t v)
+{
+    fault_sig = 0;
+    if (sigsetjmp(jump, 1) == 0) {
+        *p = v;
+        printf("%s: stored\n", what);
+    } else {
+        printf("%s: signal %d\n", what, fault_sig);
+    }
+}
+
+static void stores(void)
+{
+    unsigned char *p = mmap(NULL, 4 * PAGE, PROT_READ | PROT_WRITE,
+                            MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    fill_bytes("stores to four writable pages", p, 4 * PAGE, p);
+    mprotect(p + PAGE, PAGE, PROT_READ);
+    fill_bytes("into a read-only page", p, 4 * PAGE, p);
+    fill_bytes("again (block already translated)", p, 4 * PAGE, p);
+    sum_bytes("the read-only page kept its bytes", p + PAGE, PAGE, p);
+    mprotect(p + PAGE, PAGE, PROT_NONE);
+    fill_bytes("into a PROT_NONE page", p, 4 * PAGE, p);
+    mprotect(p + PAGE, PAGE, PROT_READ | PROT_WRITE);
+    fill_bytes("writable again", p, 4 * PAGE, p);
+    sum_bytes("and it took the stores", p, 4 * PAGE, p);
+    munmap(p + 2 * PAGE, PAGE);
+    fill_bytes("into an unmapped page", p + PAGE, 3 * PAGE, p);
+
+    /* a hot store loop meeting a read-only page at a different place each time */
+    unsigned char *big = mmap(NULL, 64 * PAGE, PROT_READ | PROT_WRITE,
+                              MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    for (int k = 62; k > 50; k -= 4) {
+        char what[64];
+        mprotect(big + k * PAGE, (64 - k) * PAGE, PROT_READ);
+        snprintf(what, sizeof what, "hot store loop, read-only from page %d", k);
+        fill_bytes(what, big, 64 * PAGE, big);
+    }
+
+    /* misaligned word accesses (allowed on ARMv7 and AArch64, SIGBUS on MIPS) */
+    uint32_t words[4] = {0x11223344, 0x55667788, 0x99aabbcc, 0xddeeff00};
+    read_word("misaligned load", (uint32_t *)((char *)words + 1));
+    write_word("misaligned store", (uint32_t *)((char *)words + 2), 0xa5a5a5a5);
+    printf("words after: %08x %08x %08x %08x\n", words[0], words[1], words[2], words[3]);
 }
 
 int main(void)
@@ -127,6 +190,7 @@ int main(void)
         snprintf(what, sizeof what, "hot loop, PROT_NONE from page %d", k);
         sum_bytes(what, big, 64 * PAGE, big);
     }
+    stores();
     printf("done\n");
     return 0;
 }
