@@ -9,13 +9,16 @@ import ctypes
 import importlib.util
 import os
 import re
+import sys
 from pathlib import Path
-
 
 from harness import REPO_ROOT, guest, minimal_env, run_pyemu
 
+sys.path.insert(0, str(REPO_ROOT / "tools"))
+import build_engine  # noqa: E402
+
 BUNDLED = REPO_ROOT / "usermode" / "_engine" / "libunicorn.so.2"
-PATCHES = b"exit-checks-1, mips-temps-1, ram-offsets-1, store-fastpath-1, tlb-grow-1"
+PATCHES = ", ".join(sorted(build_engine.EXPECTED_PATCHES)).encode()
 ENGINE_LINE = re.compile(rb"pyemu: engine unicorn 2\.1\.4\S* (.*), (?:virtual|engine) TLB(?:, direct loads)?\n")
 
 
