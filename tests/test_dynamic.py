@@ -32,7 +32,7 @@ def test_verbose_names_the_sysroot(arch):
     assert out.status == 42
     assert TOOLCHAIN_ROOT[arch].encode() in out.stderr
     assert re.search(rb"pyemu: engine unicorn 2\.1\.4\S* (\(stock\)|with pyemu patches .*), "
-                     rb"(virtual|engine) TLB(, direct loads)?\n", out.stderr), out.text()
+                     rb"(virtual|engine) TLB(, direct memory access)?\n", out.stderr), out.text()
 
 
 @pytest.mark.parametrize("arch", ARCHES)

@@ -19,7 +19,7 @@ import build_engine  # noqa: E402
 
 BUNDLED = REPO_ROOT / "usermode" / "_engine" / "libunicorn.so.2"
 PATCHES = ", ".join(sorted(build_engine.EXPECTED_PATCHES)).encode()
-ENGINE_LINE = re.compile(rb"pyemu: engine unicorn 2\.1\.4\S* (.*), (?:virtual|engine) TLB(?:, direct loads)?\n")
+ENGINE_LINE = re.compile(rb"pyemu: engine unicorn 2\.1\.4\S* (.*), (?:virtual|engine) TLB(?:, direct memory access)?\n")
 
 
 def engine_of(env: dict[str, str] | None = None) -> bytes:

@@ -29,7 +29,7 @@ class Recorder:
 @pytest.fixture(params=["anywhere", "window"])
 def space(request):
     """Both host layouts: mappings wherever the host puts them, and a HostWindow (the layout
-    of the patched engine's direct loads)."""
+    of the patched engine's direct memory access)."""
     window = HostWindow(1 << 32) if request.param == "window" else None
     s = AddressSpace(limit=1 << 32, mmap_base=0x40000000, window=window)
     s.attach(Recorder())

@@ -87,10 +87,10 @@ class Emulation:
                                   window=host_window(layout.limit))
         self.cpu = Cpu(self.spec, self.space, model)
         if config.verbose:
-            loads = ", direct loads" if self.cpu.direct_loads else ""
+            direct = ", direct memory access" if self.cpu.direct_access else ""
             config.stderr.write(f"pyemu: engine {engine_description()}, "
                                 f"{'virtual' if self.cpu.virtual_tlb else 'engine'} TLB"
-                                f"{loads}\n")
+                                f"{direct}\n")
         image = load_image(self.space, elf, layout.dyn_base)
         interp = self._load_interpreter(elf) if elf.interp else None
         process = Process(self.space, os.path.abspath(elf.path), config.argv, config.env,

@@ -68,16 +68,17 @@ def engine_description() -> str:
 STORE_FASTPATH = "store-fastpath-1"
 # The MIPS translator frees its per-instruction temp (stock: see blocksplit).
 MIPS_TEMPS = "mips-temps-1"
-# Guest loads compile to host loads from a HostWindow (32-bit guests, x86-64 Linux hosts).
-DIRECT_LOADS = "direct-loads-1"
+# Guest loads and stores compile to host accesses into a HostWindow (32-bit guests, x86-64
+# Linux hosts).
+DIRECT_ACCESS = ("direct-loads-1", "direct-stores-1")
 
 
 def host_window(limit: int) -> HostWindow | None:
     """The host layout for a guest address space of ``limit`` bytes: a HostWindow when the
-    engine can load from it directly (PYEMU_DIRECT_LOADS=0 turns that off), else None."""
-    if limit > 1 << 32 or DIRECT_LOADS not in engine_patches():
+    engine can load and store there directly (PYEMU_DIRECT=0 turns that off), else None."""
+    if limit > 1 << 32 or not set(DIRECT_ACCESS) <= engine_patches():
         return None
-    if os.environ.get("PYEMU_DIRECT_LOADS", "1") == "0":
+    if os.environ.get("PYEMU_DIRECT", "1") == "0":
         return None
     try:
         return HostWindow(1 << 32)
@@ -183,11 +184,11 @@ class Cpu:
         if spec.block_split_limit and MIPS_TEMPS not in engine_patches():
             self._splitter = BlockSplitter(self.uc, spec.byteorder, spec.block_split_limit)
         space.attach(self)
-        self.direct_loads = False
+        self.direct_access = False
         if space.window is not None:
             status = _uclib.uc_pyemu_direct(self.uc._uch, ctypes.c_uint64(space.window.base),
                                             ctypes.c_uint64(space.window.size))
-            self.direct_loads = status == unicorn.UC_ERR_OK
+            self.direct_access = status == unicorn.UC_ERR_OK
         if spec.kuser_helpers and space.find(KUSER_PAGE) is None:
             space.map(KUSER_PAGE, KUSER_PAGE_SIZE, PROT_READ | PROT_EXEC, name="[vectors]")
             space.write(KUSER_PAGE, kuser_page(spec.byteorder), check=False)
