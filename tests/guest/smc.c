@@ -1,8 +1,11 @@
 /* Self-modifying code: write a function, call it, rewrite it in place, call it again; also
-   the W^X way (write while RW, mprotect to RX). Every result must be the new code's. */
+   the W^X way (write while RW, mprotect to RX). Every result must be the new code's. Data
+   next to code on one writable page: stores and the kernel's writes (read()) land, and the
+   code still runs. */
 #include <stdio.h>
 #include <string.h>
 #include <stdint.h>
+#include <unistd.h>
 #include <sys/mman.h>
 
 typedef int (*fn_t)(void);
@@ -45,5 +48,23 @@ int main(void) {
     munmap(wx, 4096);
     void *again = mmap(wx, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
     printf("remap %d -> %d\n", 42, call(again, 42));
+
+    /* code at the start of a writable page, data in the rest of it */
+    char *page = again;
+    volatile unsigned *data = (volatile unsigned *)(page + 1024);
+    printf("shared page %d -> %d\n", 7, call(page, 7));
+    unsigned sum = 0;
+    for (unsigned i = 0; i < 100000; i++) {
+        data[i % 64] = i;
+        sum += data[(i * 7) % 64];
+    }
+    printf("data stores next to code: sum %u; code still %d\n", sum, ((fn_t)page)());
+    int fds[2];
+    if (pipe(fds) != 0) { perror("pipe"); return 1; }
+    write(fds[1], "from the kernel", 15);
+    ssize_t got = read(fds[0], page + 2048, 15);
+    printf("read() into the page: %zd [%.15s]; code still %d\n", got, page + 2048,
+           ((fn_t)page)());
+    printf("rewritten after that %d -> %d\n", 9, call(page, 9));
     return 0;
 }

@@ -393,9 +393,11 @@ class AddressSpace:
     def _write(self, addr: int, data: bytes, need: int) -> None:
         done = 0
         for ptr, n, vma in self._pieces(addr, len(data), need):
-            if vma.prot & PROT_EXEC:    # first: a page with code may be read-only on the host
+            # first, and whole pages: with direct memory access a page with code is read-only
+            # on the host until none is left
+            if vma.prot & PROT_EXEC:
                 for engine in self._engines:
-                    engine.invalidate_code(addr + done, addr + done + n)
+                    engine.invalidate_code(page_floor(addr + done), page_ceil(addr + done + n))
             ctypes.memmove(ptr, bytes(data[done:done + n]), n)
             done += n
 
@@ -414,7 +416,8 @@ class AddressSpace:
         """Writable memoryviews over guest memory (zero-copy I/O); checks guest rights.
 
         With ``write`` the caller will store into the views (the guest needs PROT_WRITE);
-        code caches over such ranges are invalidated up front. With ``partial`` the views cover
+        code caches over such ranges (whole pages: a page with code may be read-only on the
+        host until none is left) are invalidated up front. With ``partial`` the views cover
         the accessible prefix (as the kernel's copy loops stop at the first bad page); a fault
         on the first byte is still a GuestFault.
         """
@@ -423,7 +426,7 @@ class AddressSpace:
         if vma is not None and addr + size <= vma.end and vma.prot & need == need:
             if write and vma.prot & PROT_EXEC:     # the common case, one mapping: fast path
                 for engine in self._engines:
-                    engine.invalidate_code(addr, addr + size)
+                    engine.invalidate_code(page_floor(addr), page_ceil(addr + size))
             ptr = vma.host + (addr - vma.start)
             return [memoryview((ctypes.c_char * size).from_address(ptr)).cast("B")]
         if partial and size:
@@ -434,7 +437,7 @@ class AddressSpace:
             if write and vma.prot & PROT_EXEC:
                 guest = vma.start + (ptr - vma.host)
                 for engine in self._engines:
-                    engine.invalidate_code(guest, guest + n)
+                    engine.invalidate_code(page_floor(guest), page_ceil(guest + n))
         return views
 
     def read_cstr(self, addr: int, limit: int = 4096) -> bytes:
