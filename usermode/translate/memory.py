@@ -120,6 +120,7 @@ class HostWindow:
         self.size = size
         self.base = _host_mmap(None, size + self.GUARD, _HOST_PROT_NONE, 0)
         self._finalizer = weakref.finalize(self, _libc.munmap, self.base, size + self.GUARD)
+        self._finalizer.atexit = False  # at exit, threads blocked in syscalls may still use it
 
     @staticmethod
     def host_prot(prot: int) -> int:
