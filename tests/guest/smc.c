@@ -66,5 +66,20 @@ int main(void) {
     printf("read() into the page: %zd [%.15s]; code still %d\n", got, page + 2048,
            ((fn_t)page)());
     printf("rewritten after that %d -> %d\n", 9, call(page, 9));
+
+    /* a writable page with code, unmapped and mapped again: new code, rewritten in place */
+    munmap(page, 4096);
+    page = mmap(page, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+    printf("mapped again %d -> %d\n", 21, call(page, 21));
+    printf("and rewritten %d -> %d\n", 22, call(page, 22));
+    /* the same without a cache flush: qemu-user sees stores to code pages by itself */
+    emit((uint32_t *)page, 23);
+    printf("rewritten, no cache flush %d -> %d\n", 23, ((fn_t)page)());
+    munmap(page, 4096);
+    page = mmap(page, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+    emit((uint32_t *)page, 24);
+    printf("mapped again, no cache flush %d -> %d\n", 24, ((fn_t)page)());
+    emit((uint32_t *)page, 25);
+    printf("and rewritten %d -> %d\n", 25, ((fn_t)page)());
     return 0;
 }
