@@ -6,9 +6,9 @@ call) and several engines (threads) can share one ``AddressSpace``. The list of 
 here is authoritative; the engine's region list only mirrors it.
 
 With a ``HostWindow`` (32-bit guests on the patched engine) the host memory of every mapping
-sits at one host address plus its guest address, and host pages the guest may not touch at
-all (``PROT_NONE``, unmapped) are inaccessible: the engine then compiles guest loads to single
-host loads (``uc_pyemu_direct``) and learns of bad ones from the host fault.
+sits at one host address plus its guest address, with host rights that follow the guest's:
+the engine then compiles guest loads and stores to single host accesses (``uc_pyemu_direct``)
+and learns of bad ones from the host fault.
 """
 from __future__ import annotations
 
@@ -282,11 +282,9 @@ class AddressSpace:
         """Unmap [start, start+size), freeing the host memory unless it was already replaced."""
         end = start + page_ceil(size)
         for vma in self._carve(start, end):
-            if not release:
-                pass
-            elif self.window:
+            if release and self.window:
                 self.window.release(vma.start, len(vma))
-            else:
+            elif release:
                 _libc.munmap(vma.host, len(vma))
             for engine in self._engines:
                 engine.unmap(vma.start, len(vma))
@@ -378,9 +376,9 @@ class AddressSpace:
         if vma is not None and addr + size <= vma.end and vma.prot & need == need and vma.prot:
             return ctypes.string_at(vma.host + (addr - vma.start), size)    # one mapping
         if not check and self.window:
-            with self.window.opened([v for _, _, v in self._pieces(addr, size, 0)], False):
-                return b"".join([ctypes.string_at(ptr, n)
-                                 for ptr, n, _ in self._pieces(addr, size, 0)])
+            pieces = list(self._pieces(addr, size, 0))
+            with self.window.opened([vma for _, _, vma in pieces], False):
+                return b"".join([ctypes.string_at(ptr, n) for ptr, n, _ in pieces])
         parts = [ctypes.string_at(ptr, n) for ptr, n, _ in self._pieces(addr, size, need)]
         return parts[0] if len(parts) == 1 else b"".join(parts)
 
