@@ -16,7 +16,7 @@ temp. pyemu works with either engine: it asks the loaded library for ``uc_pyemu_
 at run time and picks its TLB mode and MIPS workaround accordingly.
 
 Only the ARM, AArch64 and MIPS targets are built. Needs cmake, a C compiler and make, and
-the sdist (pip download, else files.pythonhosted.org). The wheel's version is
+the sdist (pip download, else the simple pages of pip's configured indexes). The wheel's version is
 2.1.4+pyemu.KEY (KEY: hash of the sdist, the patch and the build settings), which satisfies
 the project's ``unicorn==2.1.4`` requirement.
 """
@@ -25,13 +25,16 @@ from __future__ import annotations
 import argparse
 import ctypes
 import hashlib
+import html
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tarfile
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -43,7 +46,6 @@ TARGETS = "arm;aarch64;mips"
 EXPECTED_PATCHES = {"store-fastpath-1", "mips-temps-1", "tlb-grow-1", "exit-checks-1",
                     "ram-offsets-1", "exact-inexact-1", "direct-loads-1", "read-rights-1",
                     "direct-stores-1"}
-SDIST_URL = f"https://files.pythonhosted.org/packages/source/u/unicorn/{SDIST}"
 
 
 class BuildError(Exception):
@@ -79,26 +81,84 @@ def require_tools() -> None:
                          "build-essential)")
 
 
+# What a PEP 517 build leaves in its hooks' environment for the frontend's own use: a pip started
+# from inside the build inherits it and then fails to build anything of its own
+# ("BackendInvalid: Backend was not loaded from backend-path"), and the path overlay hides the
+# base environment's site-packages.
+_BUILD_ONLY_VARIABLES = ("PEP517_BACKEND_PATH", "PEP517_BUILD_BACKEND",
+                         "_PYPROJECT_HOOKS_BUILD_BACKEND", "PIP_BUILD_TRACKER",
+                         "PIP_REQ_TRACKER", "PYTHONPATH", "PYTHONNOUSERSITE")
+
+
+def clean_environment() -> dict[str, str]:
+    """This process's environment without what an enclosing PEP 517 build put there (pip's
+    own settings, such as PIP_INDEX_URL, stay)."""
+    return {k: v for k, v in os.environ.items() if k not in _BUILD_ONLY_VARIABLES}
+
+
+def configured_indexes() -> list[str]:
+    """The package indexes pip is configured with, main index first (PIP_INDEX_URL, else
+    pip's configuration files, else PyPI), then the extra ones; http(s) ones only."""
+    env = clean_environment()
+    settings: dict[str, list[str]] = {"index-url": [], "extra-index-url": []}
+    try:
+        listing = subprocess.run([sys.executable, "-m", "pip", "config", "list"], env=env,
+                                 capture_output=True, text=True, timeout=60).stdout
+    except (OSError, subprocess.SubprocessError):
+        listing = ""
+    for line in listing.splitlines():      # e.g. global.index-url='https://...'
+        key, _, value = line.partition("=")
+        option = key.rsplit(".", 1)[-1]
+        if option in settings:
+            settings[option] += value.strip().strip("'\"").split()
+    main = env.get("PIP_INDEX_URL", "").split() or settings["index-url"][:1] or [
+        "https://pypi.org/simple"]
+    extra = env.get("PIP_EXTRA_INDEX_URL", "").split() + settings["extra-index-url"]
+    return [url.rstrip("/") for url in dict.fromkeys(main + extra)
+            if url.startswith(("http://", "https://"))]
+
+
+def sdist_link(index: str, timeout: float = 120) -> str:
+    """The sdist's URL on a PEP 503 simple index page (``index``/unicorn/)."""
+    page_url = f"{index}/unicorn/"
+    with urllib.request.urlopen(page_url, timeout=timeout) as response:
+        page = response.read().decode("utf-8", "replace")
+    for href in re.findall(r'href="([^"]+)"', page):
+        target = html.unescape(href)
+        if target.split("#", 1)[0].rsplit("/", 1)[-1] == SDIST:
+            return urllib.parse.urljoin(page_url, target.split("#", 1)[0])
+    raise OSError(f"{page_url} lists no {SDIST}")
+
+
+def _download(url: str, dest: Path) -> None:
+    with urllib.request.urlopen(url, timeout=300) as response:
+        data = response.read()
+    partial = dest.with_suffix(".part")
+    partial.write_bytes(data)
+    partial.replace(dest)
+
+
 def fetch_sdist(cache: Path) -> Path:
-    """The sdist, from the cache, else through pip (its index settings apply), else from
-    PyPI's file host directly (pip may be missing inside an isolated build environment)."""
+    """The sdist: from the cache, else through pip (in a clean environment, with its index
+    settings), else from the simple pages of the indexes pip is configured with."""
     sdist = cache / "sdist" / SDIST
     if not sdist.is_file():
         sdist.parent.mkdir(parents=True, exist_ok=True)
-        # without the build environment's path overlay, which hides the base site-packages
-        env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONNOUSERSITE")}
+        failures: list[str] = []
         try:
             run([sys.executable, "-m", "pip", "download", f"unicorn=={VERSION}", "--no-binary",
-                 ":all:", "--no-deps", "-d", str(sdist.parent)], "downloading the sdist", env=env)
+                 ":all:", "--no-deps", "-d", str(sdist.parent)], "downloading the sdist",
+                env=clean_environment())
         except BuildError as pip_error:
+            failures.append(str(pip_error))
+        for index in ([] if sdist.is_file() else configured_indexes()):
             try:
-                with urllib.request.urlopen(SDIST_URL, timeout=120) as response:
-                    data = response.read()
-            except OSError as err:
-                raise BuildError(f"{pip_error}\nand {SDIST_URL}: {err}") from None
-            partial = sdist.with_suffix(".part")
-            partial.write_bytes(data)
-            partial.replace(sdist)
+                _download(sdist_link(index), sdist)
+                break
+            except (OSError, ValueError) as err:
+                failures.append(f"{index}: {err}")
+        if not sdist.is_file():
+            raise BuildError("the unicorn sdist could not be downloaded:\n" + "\n".join(failures))
     digest = hashlib.sha256(sdist.read_bytes()).hexdigest()
     if digest != SDIST_SHA256:
         raise BuildError(f"{sdist}: sha256 {digest}, expected {SDIST_SHA256} (the sdist the "

@@ -35,30 +35,37 @@ ROOT = Path(__file__).resolve().parent.parent
 BUNDLED = ROOT / "usermode" / "_engine" / "libunicorn.so.2"
 # setuptools copies package files to build/lib and reuses that copy in the next build
 STALE_COPY = ROOT / "build" / "lib" / "usermode" / "_engine" / "libunicorn.so.2"
+# Why this install has no patched library: pyemu -v shows its first line (usermode.translate).
+FALLBACK = BUNDLED.with_name("FALLBACK.txt")
+STALE_FALLBACK = STALE_COPY.with_name("FALLBACK.txt")
 
 
-def drop_bundled() -> None:
-    """No patched library in this build (nor a copy left by an earlier one)."""
+def drop_bundled(reason: str) -> None:
+    """No patched library in this build (nor a copy left by an earlier one); say why."""
     BUNDLED.unlink(missing_ok=True)
     STALE_COPY.unlink(missing_ok=True)
+    STALE_FALLBACK.unlink(missing_ok=True)
+    FALLBACK.write_text(reason.strip() + "\n")
 
 
 def bundle_engine() -> None:
     """Put the patched library into usermode/_engine/, or leave the stock one in charge."""
     if os.environ.get("PYEMU_ENGINE") == "stock":
-        drop_bundled()
+        drop_bundled("PYEMU_ENGINE=stock was set at install time")
         print("pyemu: PYEMU_ENGINE=stock: not building the patched engine", file=sys.stderr)
         return
     try:
         library = build_engine.build_library(build_engine.default_cache(), os.cpu_count() or 1)
     except (build_engine.BuildError, OSError) as err:
-        drop_bundled()
+        drop_bundled(str(err))
         print(f"pyemu: warning: the patched engine was not built, pyemu will run on the stock "
               f"unicorn wheel (slower): {err}", file=sys.stderr)
         return
     partial = BUNDLED.with_name(BUNDLED.name + ".part")
     shutil.copy(library, partial)
     partial.replace(BUNDLED)
+    FALLBACK.unlink(missing_ok=True)
+    STALE_FALLBACK.unlink(missing_ok=True)
     print(f"pyemu: patched engine {library} -> {BUNDLED}", file=sys.stderr)
 
 

@@ -220,9 +220,28 @@ def run_cli(arch: str | None, args: list[str] | None = None) -> int:
         _fail(f"internal error: {type(err).__name__}: {err} (set PYEMU_DEBUG=1 for details)")
 
 
+def end_process(status: int) -> NoReturn:
+    """Leave with ``status`` as exit_group does: at once, every thread with it. Other guest
+    threads may still be inside their engines or blocked in host calls on guest memory, and
+    interpreter shutdown would tear engines and memory down under them."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(status)
+
+
 def _entry(arch: str | None) -> Callable[[], NoReturn]:
     def main() -> NoReturn:
-        raise SystemExit(run_cli(arch))
+        try:
+            status = run_cli(arch)
+        except SystemExit as leave:     # -h, -version, bad usage
+            code = leave.code
+            status = code if isinstance(code, int) else (0 if code is None else 1)
+            if isinstance(code, str):
+                sys.stderr.write(code + "\n")
+        end_process(status)
     return main
 
 

@@ -17,7 +17,7 @@ from .loader.stack import (AT_BASE, AT_CLKTCK, AT_EGID, AT_ENTRY, AT_EUID, AT_EX
 from .sysroot.discover import choose as choose_sysroot
 from .sysroot.paths import PathResolver
 from .translate.arches import ARCHES, CpuSpec, spec_for_elf
-from .translate.cpu import Cpu, engine_description, host_window
+from .translate.cpu import Cpu, engine_description, engine_reason, host_window
 from .guestthreads import ThreadRunner
 from .syscalls.sigframe import SigInfo
 from .translate.memory import PAGE_SIZE, PROT_EXEC, PROT_READ, PROT_WRITE, AddressSpace
@@ -91,6 +91,7 @@ class Emulation:
             config.stderr.write(f"pyemu: engine {engine_description()}, "
                                 f"{'virtual' if self.cpu.virtual_tlb else 'engine'} TLB"
                                 f"{direct}\n")
+            config.stderr.write(f"pyemu: engine chosen by {engine_reason()}\n")
         image = load_image(self.space, elf, layout.dyn_base)
         interp = self._load_interpreter(elf) if elf.interp else None
         process = Process(self.space, os.path.abspath(elf.path), config.argv, config.env,
@@ -109,6 +110,7 @@ class Emulation:
         self.kernel.spawn_thread = self.runner.spawn
         self.blocks: Any = None          # translate.blocks.BlockCache, made for a feature
         self._coverage: Any = None       # tracing.Coverage, with -coverage
+        self._log_out: Any = None        # where -d writes
         self._setup_tracing()
 
     # -- block features (the block cache exists only when one is asked for) ---------------------
@@ -138,6 +140,7 @@ class Emulation:
         from .tracing import Coverage, ExecLog, InAsmLog
         if config.log_items:
             out = open(config.log_file, "w") if config.log_file else config.stderr
+            self._log_out = out
             for item in config.log_items:
                 self.watch_blocks({"in_asm": InAsmLog, "exec": ExecLog}[item](self.spec, out))
         if config.coverage:
@@ -145,9 +148,11 @@ class Emulation:
             self.watch_blocks(self._coverage)
 
     def finish_tracing(self) -> None:
-        """At exit: write what the features collected."""
+        """At exit: write what the features collected, flush the -d log."""
         if self._coverage is not None and self.blocks is not None:
             self._coverage.write(self.blocks.blocks.values())
+        if self._log_out is not None:
+            self._log_out.flush()
 
     def make_dispatcher(self, cpu: Cpu):
         from .syscalls.dispatch import Dispatcher
@@ -244,21 +249,30 @@ class Emulation:
         self.kernel.host_signals = HostSignals(self.abi, post, stop)
 
     def run(self) -> int:
-        """Run to the end; the process's exit status (128+N for a death by signal N)."""
+        """Run to the end; the process's exit status (128+N for a death by signal N).
+
+        The guest lock stays with the exiting thread: the process's other guest threads
+        (queued for the lock, or back from a blocking call) never run guest code again. The
+        caller ends the host process (the command line with ``os._exit``, as the kernel's
+        exit_group ends every thread at once), never by returning into interpreter shutdown
+        while engines may still be in use."""
         self.cpu.write(self.spec.sp, self.sp)
-        lock = self.kernel.threads.lock
-        lock.acquire()
+        self.kernel.threads.lock.acquire()
         try:
             self.runner.loop(self.cpu, self.entry)
         except GuestExit as done:
-            if done.signal is not None:
-                self.report_signal(done.signal, done.core)
-                self.death_signal = self.abi.signal_to_host(done.signal)
-            return done.status
-        finally:
-            self.finish_tracing()
-            lock.release()
+            return self.exited(done)
         raise AssertionError("the run loop only ends by GuestExit")
+
+    def exited(self, done: GuestExit) -> int:
+        """The process ends (in whichever guest thread): write what tracing collected, report
+        a death by signal; the exit status. Called with the guest lock held, which it keeps."""
+        self.kernel.threads.exiting = True
+        self.finish_tracing()
+        if done.signal is not None:
+            self.report_signal(done.signal, done.core)
+            self.death_signal = self.abi.signal_to_host(done.signal)
+        return done.status
 
     def report_signal(self, number: int, core: bool) -> None:
         if core:

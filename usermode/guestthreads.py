@@ -14,7 +14,7 @@ from typing import Any
 from .errors import GuestExit, ThreadExit
 from .kernel.threads import GuestThread, SignalState
 from .syscalls.sigframe import SigInfo
-from .translate.cpu import Cpu
+from .translate.cpu import Cpu, preemptible
 
 class ThreadRunner:
     def __init__(self, emulation: Any):
@@ -30,6 +30,9 @@ class ThreadRunner:
     def loop(self, cpu: Cpu, start: int | None) -> None:
         """Run the calling thread's guest code until it exits (an exception ends it)."""
         delivery, abi = self.k.delivery, self.k.abi
+        # where a block may start inside a branch delay slot (MIPS), a preempted thread is
+        # resumed as it was: a signal frame there would lose the pending branch
+        deliver_when_preempted = not cpu.spec.delay_slots
         while True:
             fault = cpu.run(start)
             start = None
@@ -38,8 +41,9 @@ class ThreadRunner:
                 info = SigInfo(signo, code=abi.const.get(fault.code, 0), addr=fault.address)
                 delivery.post(info, self.k.thread, forced=True)
                 delivery.deliver(cpu, forced=True)
-            while delivery.deliverable() is not None:
-                delivery.deliver(cpu)
+            if fault is not None or deliver_when_preempted:
+                while delivery.deliverable() is not None:
+                    delivery.deliver(cpu)
             if self.threads.lock.waiting():
                 self.threads.blocking(lambda: None)      # stopped: let the others run
 
@@ -66,6 +70,8 @@ class ThreadRunner:
                                        name="pyemu-guest-thread", daemon=True)
         thread.host.start()
         ready.wait()
+        if preemptible():
+            self.threads.start_time_slices()
         self.threads.by_tid[thread.tid] = thread
         tid_bytes = thread.tid.to_bytes(4, self.k.abi.byteorder)
         if flags & c["CLONE_PARENT_SETTID"] and ptid:
@@ -103,6 +109,7 @@ class ThreadRunner:
             os._exit(1)
         finally:
             self._finish(thread)
+            self.threads.running = None
             self.threads.lock.release()
 
     def _finish(self, thread: GuestThread) -> None:
@@ -117,11 +124,13 @@ class ThreadRunner:
         self.em.space.detach(thread.cpu)
 
     def end_process(self, done: GuestExit) -> None:
-        """exit_group or a fatal signal in a thread other than the main one."""
+        """exit_group or a fatal signal in a thread other than the main one: the whole
+        process ends here, at once, with the guest lock held (no guest code runs after)."""
         from .emulator import die_by_signal
 
+        status = self.em.exited(done)
+        sys.stdout.flush()
         sys.stderr.flush()
-        if done.signal is not None:
-            self.em.report_signal(done.signal, done.core)
-            die_by_signal(self.k.abi.signal_to_host(done.signal), from_thread=True)
-        os._exit(done.status)
+        if self.em.death_signal is not None:
+            die_by_signal(self.em.death_signal, from_thread=True)
+        os._exit(status)

@@ -8,11 +8,15 @@ another thread waits for it. Why not parallel engines: Unicorn's ldrex/strex, ld
 ll/sc are not atomic across engines (each has its own exclusive monitor), so guest atomics would
 break; serialized, they compare the loaded value like qemu-user's and stay correct. Why not
 preemptive time slices: stopping an engine at an arbitrary point from another thread and running
-another engine meanwhile corrupted guest state in measurements (Unicorn 2.1.4, all arches), so a
-thread that spins without syscalls keeps the lock (a known limit: pure spinlocks can hang).
+another engine meanwhile corrupted guest state in measurements (stock Unicorn 2.1.4, all arches:
+it can stop in the middle of a block), so there a thread that spins without syscalls keeps the
+lock (a known limit: pure spinlocks can hang). pyemu's patched engine checks stop requests only
+at block starts, where the guest state is whole: there a ``Preempter`` hands the lock on from a
+thread that kept it for a time slice while others wait.
 """
 from __future__ import annotations
 
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -48,6 +52,11 @@ class GuestLock:
     def waiting(self) -> int:
         """How many threads queue for the lock."""
         return self.waiters
+
+    @property
+    def turn(self) -> int:
+        """Counts the hand-overs: unchanged while one holder keeps the lock."""
+        return self._serving
 
 
 @dataclass
@@ -149,6 +158,35 @@ class Futexes:
         return woken + len(moved)
 
 
+class Preempter:
+    """Time slices for guest threads whose engine can be stopped safely from another thread.
+
+    Every ``SLICE`` seconds it looks at the guest lock: when threads queue for it and one
+    holder has kept it since the last look, that holder's CPU is asked to stop
+    (``Cpu.preempt``: the patched engine checks the request inline at the start of each block,
+    a clean instruction boundary); its run loop then hands the lock on. One per process,
+    started with the second guest thread."""
+
+    SLICE = 0.005
+
+    def __init__(self, threads: "Threads") -> None:
+        self.threads = threads
+        self.pid = os.getpid()
+        self._host = threading.Thread(target=self._run, name="pyemu-preempter", daemon=True)
+        self._host.start()
+
+    def _run(self) -> None:
+        seen = -1
+        threads = self.threads
+        while not threads.exiting:
+            time.sleep(self.SLICE)
+            lock = threads.lock
+            turn, holder = lock.turn, threads.running
+            if turn == seen and lock.waiting() and holder is not None:
+                holder.cpu.preempt()
+            seen = turn
+
+
 class Threads:
     """The threads of one process and the lock that serializes them."""
 
@@ -161,7 +199,14 @@ class Threads:
         # signals sent to the process (kill, host signals, timers): any thread not blocking
         # one may take it (guest signal -> SigInfo)
         self.shared_pending: dict[int, list[Any]] = {}
+        self.exiting = False        # exit_group or a fatal signal: no guest code runs after
+        self.preempter: Preempter | None = None
         self._local = threading.local()
+
+    def start_time_slices(self) -> None:
+        """Preempt threads that keep the lock (once this process has a second thread)."""
+        if self.preempter is None or self.preempter.pid != os.getpid():
+            self.preempter = Preempter(self)
 
     @property
     def current(self) -> GuestThread:

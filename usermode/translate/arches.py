@@ -6,7 +6,7 @@ Register names are strings; ``usermode.translate.cpu`` maps them to engine ids.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 # ELF e_machine values (ELF gABI / linux/elf-em.h)
 EM_MIPS = 8
@@ -86,6 +86,14 @@ class CpuSpec:
     # The engine's page size where it can be chosen (ARM and AArch64 default to 1 KiB pages,
     # the ARMv5 minimum): Linux's 4 KiB pages make each TLB entry cover four times as much.
     engine_page_size: int | None = None
+    # Branches have delay slots, and a block can start inside one (after a branch that ends
+    # a page): the branch is pending in engine state no register shows.
+    delay_slots: bool = False
+    # The engine's end address for a run, where guest code never executes; None: the top of
+    # the address space. When a run stops early, Unicorn drops the code cached just below
+    # it, and on MIPS looking up the top address (kseg2) from user mode fails: every stop
+    # (a preemption, an instruction count) then came back as an unmapped read.
+    run_until: int | None = None
 
     @property
     def word_size(self) -> int:
@@ -200,18 +208,12 @@ MIPS = CpuSpec(
     fpu_enable=(("cp0_status", 1 << 29),),  # Status.CU1
     elf_flag_checks=_MIPS_FLAG_CHECKS,
     models=_MIPS_MODELS, platform=None, uname_machine="mips", block_split_limit=256,
-    disasm=("MIPS", ("MIPS32", "BIG_ENDIAN")),
+    disasm=("MIPS", ("MIPS32", "BIG_ENDIAN")), delay_slots=True,
+    run_until=0x80000000,       # kseg0: never user code
 )
 
-MIPSEL = CpuSpec(
-    name="mipsel", engine_arch="MIPS", engine_mode=("MIPS32", "LITTLE_ENDIAN"), reg_prefix="mips",
-    elf_machine=EM_MIPS, elf_class=32, byteorder="little",
-    pc="pc", sp="sp", link="ra", tls="cp0_userlocal", syscall_intno=17,
-    trap_signals=MIPS.trap_signals, models=_MIPS_MODELS, platform=None, uname_machine="mips",
-    fpu_enable=MIPS.fpu_enable, elf_flag_checks=_MIPS_FLAG_CHECKS,
-    disasm=("MIPS", ("MIPS32", "LITTLE_ENDIAN")),
-    block_split_limit=MIPS.block_split_limit,
-)
+MIPSEL = replace(MIPS, name="mipsel", engine_mode=("MIPS32", "LITTLE_ENDIAN"),
+                 byteorder="little", disasm=("MIPS", ("MIPS32", "LITTLE_ENDIAN")))
 
 ARCHES: dict[str, CpuSpec] = {spec.name: spec for spec in (ARM, AARCH64, MIPS, MIPSEL)}
 

@@ -63,6 +63,13 @@ def engine_description() -> str:
         f"with pyemu patches {', '.join(patches)}" if patches else "(stock)")
 
 
+def engine_reason() -> str:
+    """Why this engine runs (LIBUNICORN_PATH, PYEMU_ENGINE=stock, the install's build, or
+    why the install could not build the patched one)."""
+    from . import ENGINE_REASON
+    return ENGINE_REASON
+
+
 # Stores to writable pages stay on the engine's fast path with its own TLB (stock 2.1.4 sends
 # every one through its slow "notdirty" path, so pyemu answers TLB fills where it can).
 STORE_FASTPATH = "store-fastpath-1"
@@ -71,6 +78,14 @@ MIPS_TEMPS = "mips-temps-1"
 # Guest loads and stores compile to host accesses into a HostWindow (32-bit guests, x86-64
 # Linux hosts).
 DIRECT_ACCESS = ("direct-loads-1", "direct-stores-1")
+# Stop requests are checked only at block starts (stock 2.1.4 also checks after guest memory
+# accesses, in the middle of a block): a stop from another thread leaves a whole guest state.
+INLINE_EXIT_CHECKS = "exit-checks-1"
+
+
+def preemptible() -> bool:
+    """Whether one guest thread can be stopped from another and resumed safely."""
+    return INLINE_EXIT_CHECKS in engine_patches()
 
 
 def host_window(limit: int) -> HostWindow | None:
@@ -173,6 +188,7 @@ class Cpu:
         self._syscall_intno = spec.syscall_intno
         self._mode_reg = self.reg_id(spec.mode_flag[0]) if spec.mode_flag else None
         self._mask = (1 << spec.elf_class) - 1
+        self._until = self._mask if spec.run_until is None else spec.run_until
         self._last_page = self._mask & ~0xFFF
         self._pending: BaseException | None = None
         self._fault: Fault | None = None
@@ -278,7 +294,7 @@ class Cpu:
     def run(self, start: int | None = None) -> Fault | None:
         """Run guest code from ``start`` (default: the current pc) until something stops it.
 
-        Returns the Fault that stopped it, or None when stop() was requested. Exceptions raised
+        Returns the Fault that stopped it, or None when preempt() stopped it. Exceptions raised
         by the syscall callback (GuestExit among them) propagate from here.
         """
         begin = self.pc if start is None else start
@@ -286,7 +302,10 @@ class Cpu:
         if self._splitter and self._splitter.pending:
             self._splitter.prepare()
         try:
-            self.uc.emu_start(begin, -1 & self._mask)
+            self.uc.emu_start(begin, self._until)
+            if self._pending is None and self.uc.reg_read(self._pc) == self._until:
+                # the guest jumped to the end address: no user code can run there
+                self._fault = Fault("SIGSEGV", "SEGV_MAPERR", self._until, self._until)
         except UcError as err:
             if self._pending is None and self._fault is None:
                 self._fault = self._fault_from_error(err)
@@ -297,6 +316,11 @@ class Cpu:
             pending, self._pending = self._pending, None
             raise pending
         return self._fault
+
+    def preempt(self) -> None:
+        """From another host thread: stop at the start of the next block; run() returns None.
+        Only where ``preemptible()``; harmless when the CPU is not running."""
+        self.uc.emu_stop()
 
     def fail(self, exc: BaseException) -> None:
         """From inside a hook: stop the engine; run() raises ``exc``."""
