@@ -91,7 +91,7 @@ class Emulation:
             config.stderr.write(f"pyemu: engine {engine_description()}, "
                                 f"{'virtual' if self.cpu.virtual_tlb else 'engine'} TLB"
                                 f"{direct}\n")
-            config.stderr.write(f"pyemu: engine chosen by {engine_reason()}\n")
+            config.stderr.write(f"pyemu: engine chosen: {engine_reason()}\n")
         image = load_image(self.space, elf, layout.dyn_base)
         interp = self._load_interpreter(elf) if elf.interp else None
         process = Process(self.space, os.path.abspath(elf.path), config.argv, config.env,
@@ -137,12 +137,16 @@ class Emulation:
         config = self.config
         if not config.log_items and not config.coverage:
             return
+        from .symbols import Symbolizer
         from .tracing import Coverage, ExecLog, InAsmLog
         if config.log_items:
             out = open(config.log_file, "w") if config.log_file else config.stderr
             self._log_out = out
+            # a function address's bit 0 is the Thumb bit where there is one
+            symbols = Symbolizer(self.space, ~1 if self.spec.mode_flag else ~0)
             for item in config.log_items:
-                self.watch_blocks({"in_asm": InAsmLog, "exec": ExecLog}[item](self.spec, out))
+                log = {"in_asm": InAsmLog, "exec": ExecLog}[item]
+                self.watch_blocks(log(self.spec, out, symbols))
         if config.coverage:
             self._coverage = Coverage(config.coverage)
             self.watch_blocks(self._coverage)

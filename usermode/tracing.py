@@ -33,14 +33,16 @@ def disassemble(spec: Any, block: Any) -> list[tuple[int, bytes, str, str]]:
 
 
 class InAsmLog:
-    """``-d in_asm``: each block when it is (re)translated, as qemu prints it."""
+    """``-d in_asm``: each block when it is (re)translated, as qemu prints it; the ``IN:`` line
+    names the symbol the block is in (``main+0x14``) when the file has symbols."""
 
-    def __init__(self, spec: Any, out: TextIO):
-        self.spec, self.out = spec, out
+    def __init__(self, spec: Any, out: TextIO, symbols: Any = None):
+        self.spec, self.out, self.symbols = spec, out, symbols
         self.word = "{:08x}" if spec.elf_class == 32 else "{:016x}"
 
     def new_block(self, block: Any) -> None:
-        lines = ["----------------", "IN: "]
+        where = self.symbols.name(block.address) if self.symbols is not None else None
+        lines = ["----------------", f"IN: {where or ''}"]
         for address, raw, mnemonic, operands in disassemble(self.spec, block):
             hexed = self._hex(raw, block.thumb)
             lines.append(f"0x{self.word.format(address)}:  {hexed:<8}  {mnemonic:<8} {operands}"
@@ -63,7 +65,7 @@ class InAsmLog:
 class ExecLog:
     """``-d exec``: every block as it runs."""
 
-    def __init__(self, spec: Any, out: TextIO):
+    def __init__(self, spec: Any, out: TextIO, symbols: Any = None):
         self.out = out
         self.word = "{:08x}" if spec.elf_class == 32 else "{:016x}"
 

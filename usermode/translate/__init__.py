@@ -28,7 +28,7 @@ def _choose_engine() -> tuple[str | None, str]:
     if os.environ.get("PYEMU_ENGINE") == "stock":
         return None, "PYEMU_ENGINE=stock"
     if BUNDLED_ENGINE.is_file():
-        return str(BUNDLED_ENGINE.parent), "built by the install"
+        return str(BUNDLED_ENGINE.parent), "the patched engine the install built"
     try:
         reason = FALLBACK_REASON.read_text().strip().splitlines()[0]
     except (OSError, IndexError):
