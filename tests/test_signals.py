@@ -151,3 +151,12 @@ def _without_timer_id(out: bytes) -> str:
 def test_realtime_signals_queue(arch):
     out = assert_same(arch, [guest("rt_queue", arch)])
     assert out.stdout == b"rt: 0 1 1\n"
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_own_descriptors_out_of_the_guests_reach(arch):
+    """CPython's subprocess tests closed pyemu's signal pipe (close_range in the child), and
+    its waker thread's traceback landed on the guest's stderr."""
+    out = assert_same(arch, [guest("own_fds", arch)])
+    assert out.status == 128 + 15, out.text()
+    assert b"after close_range: 0 1 2\n" in out.stdout, out.text()

@@ -198,8 +198,21 @@ def _fail(message: str, status: int = 1) -> NoReturn:
     raise SystemExit(status)
 
 
+def _thread_failed(args) -> None:
+    """An exception that ended one of pyemu's own threads: one line, never a traceback on the
+    guest's stderr (the traceback with PYEMU_DEBUG=1)."""
+    if os.environ.get("PYEMU_DEBUG"):
+        import traceback
+        traceback.print_exception(args.exc_type, args.exc_value, args.exc_traceback)
+    name = args.thread.name if args.thread is not None else "a thread"
+    sys.stderr.write(f"pyemu: internal error in {name}: {args.exc_type.__name__}: "
+                     f"{args.exc_value}\n")
+
+
 def run_cli(arch: str | None, args: list[str] | None = None) -> int:
     args = sys.argv[1:] if args is None else args
+    import threading
+    threading.excepthook = _thread_failed
     try:
         config = build_config(arch, args, dict(os.environ))
         from .emulator import Emulation, die_by_signal

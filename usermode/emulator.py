@@ -140,7 +140,7 @@ class Emulation:
         from .symbols import Symbolizer
         from .tracing import Coverage, ExecLog, InAsmLog
         if config.log_items:
-            out = open(config.log_file, "w") if config.log_file else config.stderr
+            out = self._open_log(config.log_file) if config.log_file else config.stderr
             self._log_out = out
             # a function address's bit 0 is the Thumb bit where there is one
             symbols = Symbolizer(self.space, ~1 if self.spec.mode_flag else ~0)
@@ -150,6 +150,16 @@ class Emulation:
         if config.coverage:
             self._coverage = Coverage(config.coverage)
             self.watch_blocks(self._coverage)
+
+    @staticmethod
+    def _open_log(path: str) -> Any:
+        """The -D file, on one of pyemu's own fds (the guest can neither see nor close it)."""
+        from .kernel.fdspace import PRIVATE
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
+        except OSError as err:
+            raise MissingFile(f"{path}: {err.strerror}") from None
+        return open(PRIVATE.adopt(fd), "w")
 
     def finish_tracing(self) -> None:
         """At exit: write what the features collected, flush the -d log."""

@@ -15,6 +15,8 @@ import signal
 import threading
 from typing import Any, Callable, Iterator
 
+from .fdspace import PRIVATE
+
 
 # Caught from the start: their guest default actions are emulated (terminate, ignore, core).
 CAUGHT = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGALRM", "SIGCHLD",
@@ -58,7 +60,9 @@ class HostSignals:
             self._catch(host)
 
     def _start_waker(self) -> None:
-        r, w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        r, w = PRIVATE.pipe()       # out of the guest's reach (see kernel.fdspace)
+        os.set_blocking(r, False)
+        os.set_blocking(w, False)
         self._wake_r, self._wake_w = r, w
         signal.set_wakeup_fd(w, warn_on_full_buffer=False)
         threading.Thread(target=self._waker, args=(r,), name="pyemu-signal-waker",
@@ -79,8 +83,8 @@ class HostSignals:
     def after_fork(self) -> None:
         """In the child (signals still blocked): threads do not survive fork, and the wakeup
         pipe must not be the parent's."""
-        os.close(self._wake_r)
-        os.close(self._wake_w)
+        PRIVATE.close(self._wake_r)
+        PRIVATE.close(self._wake_w)
         self._start_waker()
 
     def _on_signal(self, host: int, _frame: Any) -> None:
@@ -93,12 +97,16 @@ class HostSignals:
 
     def _waker(self, wake_r: int) -> None:
         import select
+        poller = select.poll()      # not select(): the fd is above FD_SETSIZE
+        poller.register(wake_r, select.POLLIN)
         while True:
-            select.select([wake_r], [], [])
             try:
+                poller.poll()
                 numbers = os.read(wake_r, 512)
             except BlockingIOError:
                 continue
+            except OSError:     # the pipe is gone (a fork's child replaced it): this waker too
+                return
             for host in set(numbers):
                 guest = self.abi.signal_from_host(host)
                 if guest is not None:

@@ -14,6 +14,7 @@ import sys
 import termios
 from typing import Any
 
+from ...kernel.fdspace import PRIVATE
 from ...translate.memory import GuestFault
 from .. import hostlib, state
 from ..flags import FlagTable
@@ -201,9 +202,17 @@ def dup(k: Any, fd: int) -> int:
     return _copy_codec(k, fd, inheritable(os.dup(fd), cloexec=False))
 
 
+def _new_fd(new: int) -> int:
+    """dup2's and dup3's newfd: EBADF at or past the fd limit (where pyemu keeps its own)."""
+    if not 0 <= new < PRIVATE.guest_limit:
+        raise fail(errno.EBADF)
+    return new
+
+
 @syscall("dup2", "fd", "fd")
 def dup2(k: Any, old: int, new: int) -> int:
     """int dup2(int oldfd, int newfd);"""
+    _new_fd(new)
     if old == new:
         os.fstat(old)
         return new
@@ -216,6 +225,7 @@ def dup3(k: Any, old: int, new: int, flags: int) -> int:
     cloexec = k.abi.const["O_CLOEXEC"]
     if old == new or flags & ~cloexec:
         raise fail(errno.EINVAL)
+    _new_fd(new)
     return _copy_codec(k, old, os.dup2(old, new, inheritable=not flags & cloexec))
 
 
@@ -246,6 +256,8 @@ def _fcntl(k: Any, fd: int, cmd: int, arg: int, wide: bool) -> int:
     if fd < 0:
         raise fail(errno.EBADF)     # Python's fcntl module refuses negative fds itself
     if cmd in (c["F_DUPFD"], c["F_DUPFD_CLOEXEC"]):
+        if not 0 <= arg < PRIVATE.guest_limit:
+            raise fail(errno.EINVAL)
         new = host_fcntl.fcntl(fd, host_fcntl.F_DUPFD, arg)
         return _copy_codec(k, fd, inheritable(new, cloexec=cmd == c["F_DUPFD_CLOEXEC"]))
     if cmd == c["F_GETFD"]:

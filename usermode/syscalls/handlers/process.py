@@ -15,6 +15,7 @@ import sys
 from typing import Any
 
 from ...errors import InterruptedSyscall
+from ...kernel.fdspace import PRIVATE
 from ...translate.arches import spec_for_elf
 from ...translate.memory import PAGE_SIZE
 from .. import hostlib, state
@@ -28,7 +29,7 @@ def _fork(k: Any, flags: int, ptid: int, ctid: int, stack: int = 0, tls: int = 0
     ready_r = ready_w = -1
     vfork = flags & c["CLONE_VFORK"]
     if vfork:  # the parent waits until the child has exec'd or exited: EOF on this pipe
-        ready_r, ready_w = os.pipe2(os.O_CLOEXEC)
+        ready_r, ready_w = PRIVATE.pipe()
     k.log_flush()
     hostsig = k.host_signals
     with hostsig.forking() if hostsig is not None else contextlib.nullcontext():
@@ -42,7 +43,7 @@ def _fork(k: Any, flags: int, ptid: int, ctid: int, stack: int = 0, tls: int = 0
         k.signals.pending.clear()      # pending signals are not inherited, nor timers
         state.of(k).posix_timers = None
         if ready_r >= 0:
-            os.close(ready_r)
+            PRIVATE.close(ready_r)
         thread = k.thread
         thread.tid = ids.pid                   # the child's only thread
         k.threads.after_fork(thread)
@@ -58,9 +59,9 @@ def _fork(k: Any, flags: int, ptid: int, ctid: int, stack: int = 0, tls: int = 0
     if flags & c["CLONE_PARENT_SETTID"] and ptid:
         write_word(k, ptid, pid, 4)
     if vfork:
-        os.close(ready_w)
+        PRIVATE.close(ready_w)
         os.read(ready_r, 1)
-        os.close(ready_r)
+        PRIVATE.close(ready_r)
     return pid
 
 
