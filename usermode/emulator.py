@@ -238,10 +238,17 @@ class Emulation:
     death_signal: int | None = None   # host signal number when the guest was killed by one
 
     def catch_host_signals(self) -> None:
-        """Route signals sent to this process to the guest (the command line does this)."""
-        from .kernel.hostsig import HostSignals
+        """Route signals sent to this process to the guest (the command line does this), and
+        start the guest with the signal mask, ignored signals and pending signals the process
+        inherited (from a guest's execve through pyemu, or from whatever started pyemu)."""
+        from .kernel.hostsig import HostSignals, take_inherited
 
         delivery = self.kernel.delivery
+        inherited = take_inherited(self.abi)
+        state = self.kernel.threads.main.signals
+        state.blocked = inherited.blocked
+        for signo in inherited.ignored:
+            state.actions[signo] = {"sa_handler": 1}
 
         def terminates(guest: int) -> bool:
             name = self.abi.signal_names.get(guest, "")
@@ -260,7 +267,11 @@ class Emulation:
                 self.report_signal(guest, default_action(name) == "core")
                 die_by_signal(self.abi.signal_to_host(guest), from_thread=True)
 
-        self.kernel.host_signals = HostSignals(self.abi, post, stop)
+        self.kernel.host_signals = host = HostSignals(self.abi, post, stop)
+        for signo in inherited.ignored:
+            host.follow(signo, 1)
+        for signo in inherited.pending:
+            delivery.post(SigInfo(signo))
 
     def run(self) -> int:
         """Run to the end; the process's exit status (128+N for a death by signal N).

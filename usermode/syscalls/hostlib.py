@@ -168,7 +168,10 @@ def close_range(first: int, last: int, flags: int) -> None:
 
 
 def address_of(view: memoryview) -> int:
-    """The host address of a writable memoryview's first byte (guest memory views are)."""
+    """The host address of a writable memoryview's first byte (guest memory views are); 0 for
+    an empty view (a zero-length buffer is legal everywhere, and has no byte to point at)."""
+    if not len(view):
+        return 0
     return ctypes.addressof(ctypes.c_char.from_buffer(view))
 
 

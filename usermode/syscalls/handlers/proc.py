@@ -113,7 +113,8 @@ def getsid(k: Any, pid: int) -> int:
 @syscall("setsid")
 def setsid(k: Any) -> int:
     """pid_t setsid(void);"""
-    return os.setsid()
+    os.setsid()             # returns None in Python; the new session's id is the caller's pid
+    return os.getpid()
 
 
 @syscall("gettid")
