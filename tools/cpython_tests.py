@@ -8,9 +8,10 @@ compared test by test.
     python3 tools/cpython_tests.py --engine stock ...        # pyemu on the stock engine
 
 Each architecture gets a sysroot made by ``pyemu-sysroot create`` with python3.11 and
-``libpython3.11-testsuite`` (cached). Every module runs as ``python3.11 -B -m test
---junit-xml F -v MODULE`` once under ``qemu-ARCH`` and once under ``pyemu-ARCH`` (per
-engine), both inside a private user and mount namespace (``unshare --user --map-root-user
+``libpython3.11-testsuite`` (cached). Every module runs as ``python3.11 -B -m test -v MODULE``
+once under ``qemu-ARCH`` and once under ``pyemu-ARCH`` (per engine); each test's outcome is
+read from the verbose output. When a test kills the interpreter (or the emulator), it counts
+as a crash and the module runs on without it. Both run inside a private user and mount namespace (``unshare --user --map-root-user
 --mount``), so namespace effects (uid 0 there) count on both sides. qemu also gets a private
 binfmt_misc with its own registration for the arch, so that ``subprocess`` of
 ``sys.executable`` (the sysroot's python, a foreign binary) works under it; pyemu gets none and
@@ -27,12 +28,12 @@ import concurrent.futures
 import datetime
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,9 +63,10 @@ class ModuleRun:
     emulator: str
     module: str
     outcomes: dict[str, str] = field(default_factory=dict)   # test id -> pass/fail/skip
-    status: str = "done"          # done, crashed (no results), timeout
+    status: str = "done"          # done, crashed (a test killed the process), timeout
     seconds: float = 0.0
-    tail: str = ""                # the end of its output, for a crash
+    tail: str = ""                # the end of its output, for each crash
+    crashes: list[str] = field(default_factory=list)   # "test id: how the process ended"
 
     def passed(self) -> set[str]:
         return {t for t, o in self.outcomes.items() if o == "pass"}
@@ -79,20 +81,29 @@ def sysroot(arch: str, base: Path) -> Path:
     return root
 
 
-def parse_junit(path: Path) -> dict[str, str]:
+_TEST_LINE = re.compile(r"^(\w+) \(((?:\w+\.)+\w+)\)(.*)$")
+_STATUS = re.compile(r"(?:^|\.\.\. )(ok|FAIL|ERROR|skipped\b.*|expected failure|"
+                     r"unexpected success)$")
+_KIND = {"ok": "pass", "FAIL": "fail", "ERROR": "fail", "expected failure": "pass",
+         "unexpected success": "fail"}
+
+
+def parse_verbose(output: str) -> tuple[dict[str, str], str | None]:
+    """Each test's outcome from regrtest's -v output, and the test that was running when the
+    output ends without its outcome (the one that crashed or hung), if any."""
     outcomes: dict[str, str] = {}
-    for case in ET.parse(path).getroot().iter("testcase"):
-        test_id = f"{case.get('classname', '')}.{case.get('name', '')}"
-        kinds = {child.tag for child in case}
-        if kinds & {"failure", "error"}:
-            outcomes[test_id] = "fail"
-        elif "skipped" in kinds:
-            outcomes[test_id] = "skip"
-        else:
-            outcomes[test_id] = "pass"
-    return outcomes
-
-
+    current = None
+    for line in output.splitlines():
+        found = _TEST_LINE.match(line)
+        rest = line
+        if found:
+            current, rest = found.group(2), found.group(3)
+        status = _STATUS.search(rest.strip()) if current else None
+        if status and current:
+            word = status.group(1)
+            outcomes[current] = "skip" if word.startswith("skipped") else _KIND[word]
+            current = None
+    return outcomes, current
 def namespace_script(emulator: list[str], qemu_binfmt: tuple[str, str, str] | None) -> str:
     """The shell run inside the private namespace: binfmt_misc (qemu only), then the tests."""
     lines = ["set -e", "mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc"]
@@ -118,11 +129,12 @@ def _command(name: str) -> str:
 
 
 def run_module(arch: str, root: Path, module: str, emulator: str, engine: str, work: Path,
-               timeout: float, host_exec: bool) -> ModuleRun:
+               timeout: float, host_exec: bool, reruns: int = 8) -> ModuleRun:
+    """Run ``module``; when the process dies (or hangs) in a test, that test is a "crash" and
+    the module runs again without it and without the tests already done."""
     pyemu_cmd, qemu_cmd, magic, mask = ARCHES[arch]
     result = ModuleRun(emulator if emulator == "qemu" else f"pyemu-{engine}", module)
     out_dir = Path(tempfile.mkdtemp(prefix=f"{arch}-{module}-{result.emulator}-", dir=work))
-    junit = out_dir / "junit.xml"
     env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(out_dir), "LC_ALL": "C.UTF-8",
            "QEMU_LD_PREFIX": str(root), "TMPDIR": str(out_dir)}
     if emulator == "qemu":
@@ -133,30 +145,38 @@ def run_module(arch: str, root: Path, module: str, emulator: str, engine: str, w
             env["PYEMU_ENGINE"] = "stock"
         if host_exec:
             env["PYEMU_HOST_EXEC"] = "1"
-    guest = [str(root / "usr/bin/python3.11"), "-B", "-m", "test", "--junit-xml", str(junit),
-             "--timeout", str(int(timeout * 0.8)), "-v", module]
-    argv = ["unshare", "--user", "--map-root-user", "--mount", "sh", "-c",
-            namespace_script(command, binfmt), "sh", *command, *guest]
+    ignore = out_dir / "ignore.txt"
     started = time.monotonic()
-    try:
-        proc = subprocess.run(argv, env=env, cwd=out_dir, stdin=subprocess.DEVNULL,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout,
-                              start_new_session=True)
-        output = proc.stdout.decode("utf-8", "replace")
-    except subprocess.TimeoutExpired as expired:
-        result.status = "timeout"
-        output = (expired.stdout or b"").decode("utf-8", "replace")
-    result.seconds = time.monotonic() - started
-    (out_dir / "output.txt").write_text(output)
-    if junit.is_file():
+    for attempt in range(reruns + 1):
+        ignore.write_text("".join(f"{test}\n" for test in result.outcomes))
+        guest = [str(root / "usr/bin/python3.11"), "-B", "-m", "test", "--ignorefile",
+                 str(ignore), "--timeout", str(int(timeout * 0.8)), "-v", module]
+        argv = ["unshare", "--user", "--map-root-user", "--mount", "sh", "-c",
+                namespace_script(command, binfmt), "sh", *command, *guest]
+        left = timeout - (time.monotonic() - started)
         try:
-            result.outcomes = parse_junit(junit)
-        except ET.ParseError:
-            result.status = "crashed"
-    elif result.status == "done":
+            proc = subprocess.run(argv, env=env, cwd=out_dir, stdin=subprocess.DEVNULL,
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                  timeout=max(left, 1), start_new_session=True)
+            output, how = proc.stdout.decode("utf-8", "replace"), f"status {proc.returncode}"
+        except subprocess.TimeoutExpired as expired:
+            output, how = (expired.stdout or b"").decode("utf-8", "replace"), "timeout"
+        (out_dir / f"output-{attempt}.txt").write_text(output)
+        outcomes, unfinished = parse_verbose(output)
+        result.outcomes.update(outcomes)
+        if unfinished is None:
+            if how == "timeout":
+                result.status = "timeout"
+            break
+        result.outcomes[unfinished] = "crash"
+        result.crashes.append(f"{unfinished}: {how}")
+        result.tail += f"--- {unfinished} ({how}):\n{output[-1500:]}\n"
+        if how == "timeout" or time.monotonic() - started > timeout:
+            result.status = "timeout"
+            break
+    result.seconds = time.monotonic() - started
+    if result.crashes and result.status == "done":
         result.status = "crashed"
-    if result.status != "done":
-        result.tail = output[-3000:]
     return result
 
 
@@ -166,6 +186,7 @@ def compare(qemu: ModuleRun, pyemu: ModuleRun) -> dict:
             "qemu_pass": len(qemu.passed()), "pyemu_pass": len(pyemu.passed()),
             "regressions": lost, "pyemu_only": sorted(pyemu.passed() - qemu.passed()),
             "qemu_status": qemu.status, "pyemu_status": pyemu.status,
+            "qemu_crashes": qemu.crashes, "pyemu_crashes": pyemu.crashes,
             "qemu_seconds": round(qemu.seconds, 1), "pyemu_seconds": round(pyemu.seconds, 1),
             "pyemu_tail": pyemu.tail, "qemu_tail": qemu.tail}
 
