@@ -22,6 +22,7 @@ AT_SYMLINK_NOFOLLOW, AT_SYMLINK_FOLLOW, AT_EMPTY_PATH = 0x100, 0x400, 0x1000
 MADV_DONTNEED = 4
 F_SETOWN_EX, F_GETOWN_EX = 15, 16
 TIOCGPTN, TIOCSPTLCK = 0x80045430, 0x40045431       # _IOR/_IOW('T', 0x30/0x31, int)
+TIOCGSID, TIOCGPTPEER = 0x5429, 0x5441               # not in Python's termios
 
 
 def _check(result: int) -> int:

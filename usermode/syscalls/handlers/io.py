@@ -510,6 +510,27 @@ def _int_ioctl(host_request: int, out: bool):
     return run
 
 
+def _value_ioctl(host_request: int):
+    """A request whose argument is a value, not a pointer (TIOCSCTTY's steal flag, TCFLSH's
+    queue selector, ...)."""
+    def run(k: Any, fd: int, arg: int) -> int:
+        return host_fcntl.ioctl(fd, host_request, k.abi.int32(arg))
+    return run
+
+
+def _pty_peer(k: Any, fd: int, flags: int) -> int:
+    """TIOCGPTPEER: open the pty's other side (the argument is open(2) flags)."""
+    host_flags = k.abi.open_flags.to_host(flags, passthrough=3)     # the access mode too
+    return inheritable(host_fcntl.ioctl(fd, hostlib.TIOCGPTPEER, host_flags),
+                       cloexec=bool(host_flags & os.O_CLOEXEC))
+
+
+def _push_input(k: Any, fd: int, arg: int) -> int:
+    """TIOCSTI: one byte into the terminal's input queue (the argument points at it)."""
+    host_fcntl.ioctl(fd, termios.TIOCSTI, k.space.read(arg, 1))
+    return 0
+
+
 def _no_arg(host_request: int):
     def run(k: Any, fd: int, arg: int) -> int:
         host_fcntl.ioctl(fd, host_request)
@@ -536,6 +557,21 @@ _IOCTLS = {
     "TIOCGPTN": _int_ioctl(hostlib.TIOCGPTN, out=True),
     "TIOCSPTLCK": _int_ioctl(hostlib.TIOCSPTLCK, out=False),
     "FIONCLEX": _no_arg(termios.FIONCLEX),
+    "TIOCSCTTY": _value_ioctl(termios.TIOCSCTTY),
+    "TIOCNOTTY": _no_arg(termios.TIOCNOTTY),
+    "TIOCGSID": _int_ioctl(hostlib.TIOCGSID, out=True),
+    "TIOCOUTQ": _int_ioctl(termios.TIOCOUTQ, out=True),
+    "TIOCEXCL": _no_arg(termios.TIOCEXCL),
+    "TIOCNXCL": _no_arg(termios.TIOCNXCL),
+    "TIOCGETD": _int_ioctl(termios.TIOCGETD, out=True),
+    "TIOCSETD": _int_ioctl(termios.TIOCSETD, out=False),
+    "TIOCPKT": _int_ioctl(termios.TIOCPKT, out=False),
+    "TIOCSTI": _push_input,
+    "TIOCGPTPEER": _pty_peer,
+    "TCFLSH": _value_ioctl(termios.TCFLSH),
+    "TCXONC": _value_ioctl(termios.TCXONC),
+    "TCSBRK": _value_ioctl(termios.TCSBRK),
+    "TCSBRKP": _value_ioctl(termios.TCSBRKP),
 }
 
 
