@@ -137,3 +137,13 @@ def test_execve_keeps_mask_pending_and_ignored_signals(arch):
     assert out.stdout.decode().splitlines() == [
         "blocked: USR1 1 USR2 1 TERM 0", "pending: USR1 1 TERM 0",
         "HUP ignored, PIPE ignored, INT default, QUIT default", "sigwait: SIGUSR1"]
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_programs_started_with_a_closed_stdio_fd(arch):
+    """pyemu flushed a None sys.stdout at exit (status 1 and a traceback)."""
+    out = run_pyemu(arch, [guest("closed_stdio", arch)])
+    assert (out.status, out.stderr) == (0, b""), out.text()
+    assert out.stdout.decode().splitlines() == [
+        "closed 0: child wrote '12', status 0", "closed 1: child wrote '02', status 0",
+        "closed 2: child wrote '01', status 0"]

@@ -209,10 +209,25 @@ def _thread_failed(args) -> None:
                      f"{args.exc_value}\n")
 
 
+class _Discard:
+    """Where pyemu's own output goes when the process started with that fd closed (Python
+    then leaves sys.stdout or sys.stderr None): a closed fd swallows writes too."""
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
 def run_cli(arch: str | None, args: list[str] | None = None) -> int:
     args = sys.argv[1:] if args is None else args
     import threading
     threading.excepthook = _thread_failed
+    if sys.stdout is None:
+        sys.stdout = _Discard()     # type: ignore[assignment]
+    if sys.stderr is None:
+        sys.stderr = _Discard()     # type: ignore[assignment]
     try:
         config = build_config(arch, args, dict(os.environ))
         from .emulator import Emulation, die_by_signal
@@ -239,7 +254,8 @@ def end_process(status: int) -> NoReturn:
     interpreter shutdown would tear engines and memory down under them."""
     for stream in (sys.stdout, sys.stderr):
         try:
-            stream.flush()
+            if stream is not None:      # None: the process started with that fd closed
+                stream.flush()
         except (OSError, ValueError):
             pass
     os._exit(status)

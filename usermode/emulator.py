@@ -44,7 +44,7 @@ class RunConfig:
     log_file: str | None = None        # -D: where -d writes (default stderr)
     coverage: str | None = None        # file for the blocks that ran
     host_exec: bool = False            # execve of a host program runs it (else ENOEXEC)
-    stderr: object = field(default=sys.stderr)
+    stderr: object = field(default_factory=lambda: sys.stderr)
 
 
 def select_cpu(elf: ElfFile, arch: str | None) -> CpuSpec:
