@@ -177,3 +177,9 @@ def test_proc_status_shows_the_guests_signal_sets(arch):
     assert lines["ShdPnd"] == "0" * digits
     assert lines["SigIgn"] == f"{bit('SIGPIPE'):0{digits}x}"
     assert lines["SigCgt"] == f"{bit('SIGUSR1'):0{digits}x}"
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_pidfds(arch):
+    out = assert_same(arch, [guest("pidfd", arch)])
+    assert b"handled 1\n" in out.stdout and b"child killed by SIGTERM" in out.stdout, out.text()

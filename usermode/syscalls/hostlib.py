@@ -168,6 +168,14 @@ def close_range(first: int, last: int, flags: int) -> None:
     _check(_close_range(first, last, flags))
 
 
+_libc.pidfd_getfd.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_uint]
+
+
+def pidfd_getfd(pidfd: int, targetfd: int) -> int:
+    """A copy of another process's fd (glibc 2.36's wrapper)."""
+    return _check(_libc.pidfd_getfd(pidfd, targetfd, 0))
+
+
 def address_of(view: memoryview) -> int:
     """The host address of a writable memoryview's first byte (guest memory views are); 0 for
     an empty view (a zero-length buffer is legal everywhere, and has no byte to point at)."""

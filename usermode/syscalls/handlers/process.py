@@ -144,6 +144,25 @@ def vfork(k: Any) -> int:
     return _fork(k, k.abi.const["CLONE_VFORK"], 0, 0)
 
 
+@syscall("pidfd_open", "int", "uint")
+def pidfd_open(k: Any, pid: int, flags: int) -> int:
+    """int pidfd_open(pid_t pid, unsigned int flags);  (PIDFD_NONBLOCK is O_NONBLOCK)"""
+    host_flags = k.abi.open_flags.to_host(flags)
+    if host_flags & ~os.O_NONBLOCK or pid <= 0:
+        raise fail(errno.EINVAL)
+    return inheritable(os.pidfd_open(pid, host_flags), cloexec=True)
+
+
+@syscall("pidfd_getfd", "fd", "int", "uint")
+def pidfd_getfd(k: Any, pidfd: int, targetfd: int, flags: int) -> int:
+    """int pidfd_getfd(int pidfd, int targetfd, unsigned int flags);  (the copy is O_CLOEXEC)"""
+    if flags:
+        raise fail(errno.EINVAL)
+    if not 0 <= targetfd < PRIVATE.guest_limit:     # where every pyemu keeps its own fds
+        raise fail(errno.EBADF)
+    return inheritable(hostlib.pidfd_getfd(pidfd, targetfd), cloexec=True)
+
+
 # -- execve ----------------------------------------------------------------------------------
 def _string_array(k: Any, addr: int) -> list[bytes]:
     out: list[bytes] = []
