@@ -49,7 +49,7 @@ ARCHES = {
               "7f454c4601010100000000000000000002002800",
               "ffffffffffffff00fffffffffffffffffeffffff"),
 }
-PACKAGES = ("python3.11", "libpython3.11-testsuite", "dash", "coreutils")
+PACKAGES = ("python3.11", "libpython3.11-testsuite", "dash", "bash", "coreutils")
 FULL = ("test_socket", "test_signal", "test_subprocess", "test_threading", "test_posix",
         "test_json", "test_asyncio.test_events", "test_tempfile", "test_pty", "test_shutil",
         "test_ctypes", "test_os")
