@@ -40,12 +40,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-# Debian architecture -> (pyemu command, qemu command, binfmt magic, binfmt mask)
+# Debian architecture -> (pyemu arch, qemu command, binfmt magic, binfmt mask)
 ARCHES = {
-    "arm64": ("pyemu-aarch64", "qemu-aarch64",
+    "arm64": ("aarch64", "qemu-aarch64",
               "7f454c460201010000000000000000000200b700",
               "ffffffffffffff00fffffffffffffffffeffffff"),
-    "armhf": ("pyemu-arm", "qemu-arm",
+    "armhf": ("arm", "qemu-arm",
               "7f454c4601010100000000000000000002002800",
               "ffffffffffffff00fffffffffffffffffeffffff"),
 }
@@ -118,6 +118,13 @@ def _escape(hexbytes: str) -> str:
     return "".join(f"\\\\x{hexbytes[i:i + 2]}" for i in range(0, len(hexbytes), 2))
 
 
+def pyemu_command(arch: str) -> list[str]:
+    """pyemu-ARCH from this checkout (whatever copy of pyemu is installed)."""
+    boot = (f"import sys; sys.path.insert(0, sys.argv.pop(1)); "
+            f"from usermode.cli import main_{arch}; main_{arch}()")
+    return [sys.executable, "-E", "-c", boot, str(ROOT)]
+
+
 def _command(name: str) -> str:
     """The command's absolute path (the runs get a minimal PATH)."""
     found = shutil.which(name)
@@ -131,7 +138,7 @@ def run_module(arch: str, root: Path, module: str, emulator: str, engine: str, w
                timeout: float, host_exec: bool, reruns: int = 8) -> ModuleRun:
     """Run ``module``; when the process dies (or hangs) in a test, that test is a "crash" and
     the module runs again without it and without the tests already done."""
-    pyemu_cmd, qemu_cmd, magic, mask = ARCHES[arch]
+    pyemu_arch, qemu_cmd, magic, mask = ARCHES[arch]
     result = ModuleRun(emulator if emulator == "qemu" else f"pyemu-{engine}", module)
     out_dir = Path(tempfile.mkdtemp(prefix=f"{arch}-{module}-{result.emulator}-", dir=work))
     env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(out_dir), "LC_ALL": "C.UTF-8",
@@ -139,7 +146,7 @@ def run_module(arch: str, root: Path, module: str, emulator: str, engine: str, w
     if emulator == "qemu":
         command, binfmt = [_command(qemu_cmd)], (f"qemu-{arch}", magic, mask)
     else:
-        command, binfmt = [_command(pyemu_cmd)], None
+        command, binfmt = pyemu_command(pyemu_arch), None
         if engine == "stock":
             env["PYEMU_ENGINE"] = "stock"
         if host_exec:
