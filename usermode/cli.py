@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass
-from typing import Callable, NoReturn
+from typing import Any, Callable, NoReturn
 
 from . import __version__
 from .errors import PyemuError, UsageError
@@ -40,6 +40,10 @@ OPTIONS = (
     Option("-v", "PYEMU_VERBOSE", None, "say which arch, sysroot and engine were chosen"),
     Option("-host-exec", "PYEMU_HOST_EXEC", None,
            "let the guest execve host programs (run natively); otherwise ENOEXEC"),
+    Option("-timeout", "PYEMU_TIMEOUT", "seconds",
+           "end the run after this wall time (status 124)"),
+    Option("-max-insns", "PYEMU_MAX_INSNS", "n",
+           "end the run after exactly n guest instructions (status 123)"),
     Option("-version", None, None, "print the version and exit"),
 )
 _BY_FLAG = {o.flag: o for o in OPTIONS}
@@ -151,6 +155,8 @@ def build_config(arch: str | None, args: list[str], environ: dict[str, str]):
         seed_value = int(seed, 0) if seed is not None else None
     except ValueError:
         raise UsageError(f"bad -seed '{seed}'") from None
+    timeout = _positive(values, "-timeout", float)
+    max_insns = _positive(values, "-max-insns", int)
     return RunConfig(
         program=program, argv=[os.fsencode(argv0)] + [os.fsencode(a) for a in rest[1:]],
         env=guest_environment(values), arch=arch, sysroot=values.get("-L"),
@@ -158,7 +164,19 @@ def build_config(arch: str | None, args: list[str], environ: dict[str, str]):
         seed=seed_value, strace="-strace" in values, verbose="-v" in values,
         log_unimplemented=bool(environ.get("PYEMU_LOG")), cpu_model=values.get("-cpu"),
         log_items=log_items, log_file=values.get("-D"), coverage=values.get("-coverage"),
-        host_exec="-host-exec" in values)
+        host_exec="-host-exec" in values, timeout=timeout, max_insns=max_insns)
+
+
+def _positive(values: dict[str, str], flag: str, kind: type) -> Any:
+    if flag not in values:
+        return None
+    try:
+        value = kind(values[flag], 0) if kind is int else kind(values[flag])
+    except ValueError:
+        value = 0
+    if not value > 0:
+        raise UsageError(f"bad {flag} '{values[flag]}' (a positive number)")
+    return value
 
 
 def _log_items(text: str) -> tuple[str, ...]:
@@ -198,6 +216,24 @@ def _fail(message: str, status: int = 1) -> NoReturn:
     raise SystemExit(status)
 
 
+def _start_deadline(seconds: float) -> None:
+    """--timeout: pyemu leads its own process group (as GNU timeout does), so that the guest's
+    children can be ended with it and a shell pipeline's other commands are not."""
+    from .limits import TIMEOUT_STATUS, Deadline, kill_process_group_except_self
+
+    try:
+        os.setpgid(0, 0)
+    except OSError:         # a session leader already leads its group
+        pass
+
+    def expire(message: str) -> None:
+        sys.stderr.write(message + "\n")
+        kill_process_group_except_self()
+        end_process(TIMEOUT_STATUS)
+
+    Deadline(seconds, expire).start()
+
+
 def _thread_failed(args) -> None:
     """An exception that ended one of pyemu's own threads: one line, never a traceback on the
     guest's stderr (the traceback with PYEMU_DEBUG=1)."""
@@ -234,6 +270,8 @@ def run_cli(arch: str | None, args: list[str] | None = None) -> int:
 
         emulation = Emulation(config)
         emulation.catch_host_signals()
+        if config.timeout is not None:
+            _start_deadline(config.timeout)
         status = emulation.run()
         if emulation.death_signal is not None:
             die_by_signal(emulation.death_signal)

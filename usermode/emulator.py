@@ -44,6 +44,8 @@ class RunConfig:
     log_file: str | None = None        # -D: where -d writes (default stderr)
     coverage: str | None = None        # file for the blocks that ran
     host_exec: bool = False            # execve of a host program runs it (else ENOEXEC)
+    timeout: float | None = None       # --timeout: wall seconds (the command line enforces it)
+    max_insns: int | None = None       # --max-insns: guest instructions, then status 123
     stderr: object = field(default_factory=lambda: sys.stderr)
 
 
@@ -109,6 +111,7 @@ class Emulation:
         self.runner = ThreadRunner(self)
         self.kernel.spawn_thread = self.runner.spawn
         self.blocks: Any = None          # translate.blocks.BlockCache, made for a feature
+        self.budget: Any = None          # limits.InstructionBudget, with --max-insns
         self._coverage: Any = None       # tracing.Coverage, with -coverage
         self._log_out: Any = None        # where -d writes
         self._setup_tracing()
@@ -135,6 +138,10 @@ class Emulation:
 
     def _setup_tracing(self) -> None:
         config = self.config
+        if config.max_insns is not None:
+            from .limits import InstructionBudget
+            self.budget = InstructionBudget(self.spec, config.max_insns)
+            self.watch_blocks(self.budget)
         if not config.log_items and not config.coverage:
             return
         from .symbols import Symbolizer
@@ -294,6 +301,10 @@ class Emulation:
         a death by signal; the exit status. Called with the guest lock held, which it keeps."""
         self.kernel.threads.exiting = True
         self.finish_tracing()
+        message = getattr(done, "message", None)      # a run limit's (limits.LimitReached)
+        if message:
+            self.config.stderr.write(message + "\n")
+            self.config.stderr.flush()
         if done.signal is not None:
             self.report_signal(done.signal, done.core)
             self.death_signal = self.abi.signal_to_host(done.signal)

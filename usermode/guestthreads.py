@@ -13,6 +13,7 @@ from typing import Any
 
 from .errors import GuestExit, ThreadExit
 from .kernel.threads import GuestThread, SignalState
+from .limits import BudgetExhausted
 from .syscalls.sigframe import SigInfo
 from .translate.cpu import Cpu, preemptible
 
@@ -41,7 +42,10 @@ class ThreadRunner:
         # resumed as it was: a signal frame there would lose the pending branch
         deliver_when_preempted = not cpu.spec.delay_slots
         while True:
-            fault = cpu.run(start)
+            try:
+                fault = cpu.run(start)
+            except BudgetExhausted as spent:        # --max-insns: the last few, then the end
+                raise self.em.budget.finish(cpu, spent) from None
             start = None
             if fault is not None:
                 signo = abi.signals.get(fault.signal, abi.signals["SIGSEGV"])

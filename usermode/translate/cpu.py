@@ -291,18 +291,20 @@ class Cpu:
         self._changing_map(self.uc.ctl_remove_cache, start, end)
 
     # -- running -----------------------------------------------------------------------------
-    def run(self, start: int | None = None) -> Fault | None:
-        """Run guest code from ``start`` (default: the current pc) until something stops it.
+    def run(self, start: int | None = None, until: int | None = None) -> Fault | None:
+        """Run guest code from ``start`` (default: the current pc) until something stops it,
+        or until it reaches ``until``.
 
-        Returns the Fault that stopped it, or None when preempt() stopped it. Exceptions raised
-        by the syscall callback (GuestExit among them) propagate from here.
+        Returns the Fault that stopped it, or None when preempt() stopped it (or it reached
+        ``until``). Exceptions raised by the syscall callback (GuestExit among them) and by
+        block hooks propagate from here.
         """
         begin = self.pc if start is None else start
         self._fault = None
         if self._splitter and self._splitter.pending:
             self._splitter.prepare()
         try:
-            self.uc.emu_start(begin, self._until)
+            self.uc.emu_start(begin, self._until if until is None else until)
             if self._pending is None and self.uc.reg_read(self._pc) == self._until:
                 # the guest jumped to the end address: no user code can run there
                 self._fault = Fault("SIGSEGV", "SEGV_MAPERR", self._until, self._until)
@@ -316,6 +318,18 @@ class Cpu:
             pending, self._pending = self._pending, None
             raise pending
         return self._fault
+
+    def run_to(self, address: int) -> Fault | None:
+        """Run straight-line code from the current pc up to ``address`` (not executing it).
+        (The engine's instruction count stops only at block starts on pyemu's engine, whose
+        stop checks are there; a run's end address stops at any instruction.)"""
+        # the end address is compiled into the code: the block at the pc is translated again
+        pc = self.uc.reg_read(self._pc)
+        self.invalidate_code(pc, pc + 1)
+        fault = self.run(None, address & ~1)
+        if fault is None:       # MIPS's translator halts there without updating the pc
+            self.uc.reg_write(self._pc, address & ~1)
+        return fault
 
     def preempt(self) -> None:
         """From another host thread: stop at the start of the next block; run() returns None.
