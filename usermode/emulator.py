@@ -301,6 +301,9 @@ class Emulation:
         a death by signal; the exit status. Called with the guest lock held, which it keeps."""
         self.kernel.threads.exiting = True
         self.finish_tracing()
+        if self.config.strace:
+            name = self.abi.signal_names.get(done.signal) if done.signal is not None else None
+            self.tracer.exited(self.kernel.thread.tid, done.status, name)
         message = getattr(done, "message", None)      # a run limit's (limits.LimitReached)
         if message:
             self.config.stderr.write(message + "\n")

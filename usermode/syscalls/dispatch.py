@@ -10,6 +10,7 @@ import errno as host_errno
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from ..errors import GuestExit, ThreadExit
 from ..kernel.fdspace import PRIVATE
 from ..translate.memory import GuestFault
 from . import handlers  # noqa: F401  (registers every handler)
@@ -134,6 +135,10 @@ class Dispatcher:
             result = -self.abi.errno["EFAULT"]
         except InterruptedSyscall as intr:
             result = self._interrupted(cpu, intr.signo, words)
+        except (GuestExit, ThreadExit):
+            if trace:
+                self.tracer.no_return(k)
+            raise
         if trace:
             self.tracer.result(k, result, entry.handler.ret)
         if result.__class__ is int and not self._flag:     # the common case, inline

@@ -92,7 +92,7 @@ def _pipe_safe(fn):
     return wrapper
 
 
-@syscall("write", "fd", "ptr", "size")
+@syscall("write", "fd", "buf", "size")
 @_pipe_safe
 def write(k: Any, fd: int, buf: int, count: int) -> int:
     """ssize_t write(int fd, const void *buf, size_t count);"""
