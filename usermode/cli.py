@@ -37,6 +37,8 @@ OPTIONS = (
     Option("-d", "PYEMU_LOG_ITEMS", "item[,...]", "log items: in_asm, exec ('-d help' lists them)"),
     Option("-D", "PYEMU_LOG_FILENAME", "logfile", "write the -d log to logfile, not stderr"),
     Option("-coverage", "PYEMU_COVERAGE", "file", "write the blocks that ran to file at exit"),
+    Option("-coverage-format", "PYEMU_COVERAGE_FORMAT", "drcov|plain",
+           "the -coverage file's format (default drcov)"),
     Option("-v", "PYEMU_VERBOSE", None, "say which arch, sysroot and engine were chosen"),
     Option("-host-exec", "PYEMU_HOST_EXEC", None,
            "let the guest execve host programs (run natively); otherwise ENOEXEC"),
@@ -155,6 +157,9 @@ def build_config(arch: str | None, args: list[str], environ: dict[str, str]):
         seed_value = int(seed, 0) if seed is not None else None
     except ValueError:
         raise UsageError(f"bad -seed '{seed}'") from None
+    coverage_format = values.get("-coverage-format", "drcov")
+    if coverage_format not in ("drcov", "plain"):
+        raise UsageError(f"unknown coverage format '{coverage_format}' (drcov or plain)")
     timeout = _positive(values, "-timeout", float)
     max_insns = _positive(values, "-max-insns", int)
     return RunConfig(
@@ -164,7 +169,8 @@ def build_config(arch: str | None, args: list[str], environ: dict[str, str]):
         seed=seed_value, strace="-strace" in values, verbose="-v" in values,
         log_unimplemented=bool(environ.get("PYEMU_LOG")), cpu_model=values.get("-cpu"),
         log_items=log_items, log_file=values.get("-D"), coverage=values.get("-coverage"),
-        host_exec="-host-exec" in values, timeout=timeout, max_insns=max_insns)
+        host_exec="-host-exec" in values, timeout=timeout, max_insns=max_insns,
+        coverage_format=coverage_format)
 
 
 def _positive(values: dict[str, str], flag: str, kind: type) -> Any:

@@ -43,6 +43,7 @@ class RunConfig:
     log_items: tuple[str, ...] = ()    # -d: "in_asm", "exec"
     log_file: str | None = None        # -D: where -d writes (default stderr)
     coverage: str | None = None        # file for the blocks that ran
+    coverage_format: str = "drcov"     # or "plain"
     host_exec: bool = False            # execve of a host program runs it (else ENOEXEC)
     timeout: float | None = None       # --timeout: wall seconds (the command line enforces it)
     max_insns: int | None = None       # --max-insns: guest instructions, then status 123
@@ -155,7 +156,7 @@ class Emulation:
                 log = {"in_asm": InAsmLog, "exec": ExecLog}[item]
                 self.watch_blocks(log(self.spec, out, symbols))
         if config.coverage:
-            self._coverage = Coverage(config.coverage)
+            self._coverage = Coverage(config.coverage, self.space, config.coverage_format)
             self.watch_blocks(self._coverage)
 
     @staticmethod
