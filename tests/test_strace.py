@@ -32,7 +32,7 @@ def test_the_strace_parser_accepts_stracess_own_output(tmp_path):
     import shutil
     import subprocess
 
-    import strace_format
+    from usermode import stracefmt as strace_format
     strace = shutil.which("strace")
     if strace is None:
         pytest.fail("strace is not installed (apt-get install strace; .ci/run does)",
@@ -50,7 +50,7 @@ def test_the_strace_parser_accepts_stracess_own_output(tmp_path):
 
 @pytest.mark.parametrize("arch", ARCHES)
 def test_strace_lines_parse_as_strace_and_end_with_exit_group(arch):
-    import strace_format
+    from usermode import stracefmt as strace_format
     from harness import EXAMPLES_DIR
     out = run_pyemu(arch, [EXAMPLES_DIR / f"hello-{arch}"], emu_args=["-strace"])
     greeting = f"Hello, world! (from a {arch} guest)\n".encode()

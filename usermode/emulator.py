@@ -23,6 +23,9 @@ from .syscalls.sigframe import SigInfo
 from .translate.memory import PAGE_SIZE, PROT_EXEC, PROT_READ, PROT_WRITE, AddressSpace
 
 DEFAULT_STACK_SIZE = 8 << 20
+# set by the boot code of a pyemu that a guest's execve started: its -D log continues the
+# file rather than starting it again
+LOG_APPEND = False
 
 
 @dataclass
@@ -105,7 +108,11 @@ class Emulation:
         self.kernel.host_exec = config.host_exec
         self.entry = interp.entry if interp else image.entry
         self.sp = self._build_stack(elf, image, interp, process, model.hwcap, model.hwcap2)
-        self.tracer = Tracer(config.stderr, strace=config.strace,
+        # -D: the -d log and the -strace lines go to that file (qemu's rule), else to stderr
+        self._log_out: Any = None
+        if config.log_file and (config.log_items or config.strace):
+            self._log_out = self._open_log(config.log_file)
+        self.tracer = Tracer(self._log_out or config.stderr, strace=config.strace,
                              log_unimplemented=config.log_unimplemented)
         self.cpu.on_syscall = self.make_dispatcher(self.cpu)
         self.kernel.delivery = Delivery(self.kernel, self.cpu, self._map_sigreturn_page())
@@ -114,7 +121,6 @@ class Emulation:
         self.blocks: Any = None          # translate.blocks.BlockCache, made for a feature
         self.budget: Any = None          # limits.InstructionBudget, with --max-insns
         self._coverage: Any = None       # tracing.Coverage, with -coverage
-        self._log_out: Any = None        # where -d writes
         self._setup_tracing()
 
     # -- block features (the block cache exists only when one is asked for) ---------------------
@@ -148,8 +154,7 @@ class Emulation:
         from .symbols import Symbolizer
         from .tracing import Coverage, ExecLog, InAsmLog
         if config.log_items:
-            out = self._open_log(config.log_file) if config.log_file else config.stderr
-            self._log_out = out
+            out = self._log_out or config.stderr
             # a function address's bit 0 is the Thumb bit where there is one
             symbols = Symbolizer(self.space, ~1 if self.spec.mode_flag else ~0)
             for item in config.log_items:
@@ -161,10 +166,12 @@ class Emulation:
 
     @staticmethod
     def _open_log(path: str) -> Any:
-        """The -D file, on one of pyemu's own fds (the guest can neither see nor close it)."""
+        """The -D file, on one of pyemu's own fds (the guest can neither see nor close it);
+        appended to by a pyemu an execve started (LOG_APPEND, set by its boot code)."""
         from .kernel.fdspace import PRIVATE
+        mode = os.O_APPEND if LOG_APPEND else os.O_TRUNC
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | mode | os.O_CLOEXEC, 0o666)
         except OSError as err:
             raise MissingFile(f"{path}: {err.strerror}") from None
         return open(PRIVATE.adopt(fd), "w")
@@ -196,6 +203,8 @@ class Emulation:
             options += [b"-L", os.fsencode(self.sysroot.prefix)]
         if self.config.strace:
             options.append(b"-strace")
+            if self.config.log_file:    # the exec'd program's lines follow ours (appended)
+                options += [b"-D", os.fsencode(os.path.abspath(self.config.log_file))]
         if self.config.host_exec:
             options.append(b"-host-exec")
         if self.config.stack_size != DEFAULT_STACK_SIZE:

@@ -290,6 +290,7 @@ def reexec_command(k: Any, program: bytes, argv: list[bytes]) -> list[bytes]:
     ignored = sorted(int(sig) for sig in (signal.SIGPIPE, signal.SIGXFSZ) if _guest_ignores(k, sig))
     boot = ("import sys; sys.path.insert(0, sys.argv.pop(1)); "
             f"import usermode.kernel.hostsig as h; h.INHERITED_IGNORE = frozenset({ignored}); "
+            "import usermode.emulator as e; e.LOG_APPEND = True; "
             "from usermode.cli import main; main()")
     cmd = [os.fsencode(sys.executable), b"-E", b"-c", boot.encode(), os.fsencode(package_root)]
     options = k.exec_options

@@ -1,6 +1,6 @@
-"""A parser for strace's output format (``strace -f -o FILE`` lines), used to check that
-pyemu's -strace lines are ones strace-reading tools accept. It accepts real strace output
-(the tests feed it the host strace's own lines first)."""
+"""Reading strace's output format (``strace -f -o FILE`` lines): the Python API parses
+pyemu's -strace lines with it (``Result.syscalls``), and the tests check with it that those
+lines are strace's (it accepts the host strace's own output: tests/test_strace.py)."""
 from __future__ import annotations
 
 import re
