@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from dataclasses import dataclass
 from typing import Any, Callable, NoReturn
 
@@ -14,6 +15,7 @@ from . import __version__
 from .errors import PyemuError, UsageError
 
 ARCH_NAMES = ("arm", "aarch64", "mips", "mipsel")
+STARTED = time.monotonic()      # -timeout counts from here, the start-up included
 
 
 @dataclass(frozen=True)
@@ -238,7 +240,7 @@ def _start_deadline(seconds: float) -> None:
         kill_process_group_except_self()
         end_process(TIMEOUT_STATUS)
 
-    Deadline(seconds, expire).start()
+    Deadline(seconds, expire, already=time.monotonic() - STARTED).start()
 
 
 def _thread_failed(args) -> None:

@@ -77,6 +77,7 @@ class Emulation:
         from .syscalls.strace import Tracer
 
         self.config = config
+        self.syscall_hooks: Any = None    # (before, after), from usermode.Emulator
         elf = read_elf(config.program)
         self.spec = select_cpu(elf, config.arch)
         model = self.spec.model(config.cpu_model)
@@ -186,7 +187,7 @@ class Emulation:
     def make_dispatcher(self, cpu: Cpu):
         from .syscalls.dispatch import Dispatcher
 
-        return Dispatcher(self.kernel, cpu, self.tracer)
+        return Dispatcher(self.kernel, cpu, self.tracer, self.syscall_hooks)
 
     def _map_sigreturn_page(self) -> int:
         """The rt_sigreturn trampoline for handlers without a restorer (Linux's sigpage)."""

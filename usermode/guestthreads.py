@@ -37,7 +37,7 @@ class ThreadRunner:
     # -- the run loop ------------------------------------------------------------------------
     def loop(self, cpu: Cpu, start: int | None) -> None:
         """Run the calling thread's guest code until it exits (an exception ends it)."""
-        delivery, abi = self.k.delivery, self.k.abi
+        delivery = self.k.delivery
         # where a block may start inside a branch delay slot (MIPS), a preempted thread is
         # resumed as it was: a signal frame there would lose the pending branch
         deliver_when_preempted = not cpu.spec.delay_slots
@@ -48,15 +48,20 @@ class ThreadRunner:
                 raise self.em.budget.finish(cpu, spent) from None
             start = None
             if fault is not None:
-                signo = abi.signals.get(fault.signal, abi.signals["SIGSEGV"])
-                info = SigInfo(signo, code=abi.const.get(fault.code, 0), addr=fault.address)
-                delivery.post(info, self.k.thread, forced=True)
-                delivery.deliver(cpu, forced=True)
+                self.take_fault(cpu, fault)
             if fault is not None or deliver_when_preempted:
                 while delivery.deliverable() is not None:
                     delivery.deliver(cpu)
             if self.threads.lock.waiting():
                 self.threads.blocking(lambda: None)      # stopped: let the others run
+
+    def take_fault(self, cpu: Cpu, fault: Any) -> None:
+        """The signal a fault raises, delivered now (a handler, or the end of the process)."""
+        abi, delivery = self.k.abi, self.k.delivery
+        signo = abi.signals.get(fault.signal, abi.signals["SIGSEGV"])
+        info = SigInfo(signo, code=abi.const.get(fault.code, 0), addr=fault.address)
+        delivery.post(info, self.k.thread, forced=True)
+        delivery.deliver(cpu, forced=True)
 
     # -- clone -------------------------------------------------------------------------------
     def spawn(self, flags: int, stack: int, ptid: int, tls: int, ctid: int) -> int:

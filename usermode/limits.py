@@ -74,9 +74,12 @@ class InstructionBudget:
         block.data["insns"] = instruction_count(self.spec, block.code, block.thumb)
 
     def executed(self, block: Any) -> None:
-        count = block.data["insns"]
         if self.spent:
             return
+        count = block.data.get("insns")
+        if count is None:           # a block made before this watcher joined the cache
+            self.new_block(block)
+            count = block.data["insns"]
         if self.used + count > self.limit:
             raise BudgetExhausted(block, self.limit - self.used)
         self.used += count
@@ -100,9 +103,9 @@ class InstructionBudget:
 class Deadline:
     """``--timeout``: a timer thread that ends the process when the wall time is up."""
 
-    def __init__(self, seconds: float, expire: Callable[[str], None]):
+    def __init__(self, seconds: float, expire: Callable[[str], None], already: float = 0.0):
         self.seconds = seconds
-        self._timer = threading.Timer(seconds, self._fire)
+        self._timer = threading.Timer(max(seconds - already, 0.0), self._fire)
         self._timer.daemon = True
         self._timer.name = "pyemu-timeout"
         self._expire = expire

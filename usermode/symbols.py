@@ -84,7 +84,8 @@ class Symbolizer:
         self._files: dict[str, FileSymbols | None] = {}
 
     def lookup(self, address: int) -> tuple[str, int] | None:
-        """(symbol name, offset) for a guest address, or None."""
+        """(symbol name, offset) for a guest code address (Thumb's bit 0 aside), or None."""
+        address &= self.code_mask
         vma = self.space.find(address)
         if vma is None or not vma.name.startswith("/"):
             return None

@@ -76,10 +76,27 @@ def make_decoder(arg_types: tuple[str, ...], abi: Abi, first: int = 0) -> tuple[
     return scope["decode"], slot
 
 
-class Dispatcher:
-    """The syscall callback for one CPU."""
+@dataclass
+class SyscallEvent:
+    """One syscall as API hooks see it (``usermode.Emulator.on_syscall``): a hook before the
+    call may change ``args`` or set ``result`` (the handler is then skipped); a hook after it
+    may change ``result`` (a negative errno, in the guest's numbering, for a failure)."""
 
-    def __init__(self, kernel: Any, cpu: Any, tracer: Tracer):
+    name: str
+    args: list[int]
+    result: int | None = None
+
+
+SyscallHook = Callable[[SyscallEvent], None]
+
+
+class Dispatcher:
+    """The syscall callback for one CPU. With ``hooks`` (before, after), every handler runs
+    through them; without, nothing is added to the path."""
+
+    def __init__(self, kernel: Any, cpu: Any, tracer: Tracer,
+                 hooks: tuple[SyscallHook | None, SyscallHook | None] | None = None):
+        self.hooks = hooks
         self.kernel = kernel
         self.abi: Abi = kernel.abi
         self.tracer = tracer
@@ -102,9 +119,31 @@ class Dispatcher:
         if handler is not None:
             # the register words come with the number first; o32's stack words follow them
             decode, slots = make_decoder(handler.args, self.abi, first=1)
+            if self.hooks is not None:
+                handler = self._hooked(handler)
             entry = Entry(name, handler, decode, slots, make_fd_check(handler.args))
         self._table[nr] = entry
         return entry
+
+    def _hooked(self, handler: Handler) -> Handler:
+        """``handler`` run between the API's hooks."""
+        before, after = self.hooks or (None, None)
+        abi, fn, name = self.abi, handler.fn, handler.name
+
+        def hooked(k: Any, *args: int) -> Any:
+            event = SyscallEvent(name, list(args))
+            if before is not None:
+                before(event)
+            if event.result is None:
+                try:
+                    event.result = fn(k, *event.args)
+                except OSError as exc:
+                    event.result = -abi.guest_errno(exc.errno or host_errno.EINVAL)
+            if after is not None and isinstance(event.result, int):
+                after(event)
+            return event.result
+
+        return Handler(handler.name, hooked, handler.args, handler.ret, handler.refused)
 
     def implemented(self) -> list[str]:
         return sorted(e.name for e in map(self._entry, self.abi.syscalls) if e is not None)

@@ -324,12 +324,48 @@ class Cpu:
         (The engine's instruction count stops only at block starts on pyemu's engine, whose
         stop checks are there; a run's end address stops at any instruction.)"""
         # the end address is compiled into the code: the block at the pc is translated again
-        pc = self.uc.reg_read(self._pc)
+        pc, thumb = self.uc.reg_read(self._pc), self.pc & 1
         self.invalidate_code(pc, pc + 1)
         fault = self.run(None, address & ~1)
         if fault is None:       # MIPS's translator halts there without updating the pc
-            self.uc.reg_write(self._pc, address & ~1)
+            self.uc.reg_write(self._pc, (address & ~1) | thumb)    # (bit 0: stay in Thumb)
         return fault
+
+    # -- API hooks (usermode.Emulator): not on the normal path -------------------------------
+    def hook_code(self, start: int, end: int, callback: Callable[[int], None]) -> Any:
+        """Call ``callback(address)`` before each instruction in [start, end]; a handle for
+        ``unhook``. Code already translated there is translated again (hooks are compiled in)."""
+        def on_code(_uc: Uc, address: int, _size: int, _data: object) -> None:
+            try:
+                callback(address)
+            except BaseException as exc:
+                self.fail(exc)
+        handle = self.uc.hook_add(unicorn.UC_HOOK_CODE, on_code, begin=start, end=end)
+        self.invalidate_code(start & ~0xFFF, end + 1)
+        return handle
+
+    def hook_memory(self, start: int, end: int, read: bool, write: bool,
+                    callback: Callable[[str, int, int, int], None]) -> Any:
+        """Call ``callback(kind, address, size, value)`` ("read" or "write") for guest accesses
+        to [start, end]: every access of the engine then takes its checked path (3-5x slower,
+        and no direct memory access), only while a memory hook exists."""
+        kinds = (unicorn.UC_HOOK_MEM_READ if read else 0) | (
+            unicorn.UC_HOOK_MEM_WRITE if write else 0)
+
+        def on_access(_uc: Uc, access: int, address: int, size: int, value: int,
+                      _data: object) -> None:
+            try:
+                callback("write" if access == unicorn.UC_MEM_WRITE else "read", address, size,
+                         value)
+            except BaseException as exc:
+                self.fail(exc)
+        handle = self.uc.hook_add(kinds, on_access, begin=start, end=end)
+        self.uc.ctl_flush_tb()      # code translated so far has no calls to the hook
+        return handle
+
+    def unhook(self, handle: Any) -> None:
+        self.uc.hook_del(handle)
+        self.uc.ctl_flush_tb()
 
     def preempt(self) -> None:
         """From another host thread: stop at the start of the next block; run() returns None.
