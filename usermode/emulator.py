@@ -269,23 +269,25 @@ class Emulation:
             state.actions[signo] = {"sa_handler": 1}
 
         def terminates(guest: int) -> bool:
+            """Fatal now: the default action terminates, and some thread does not block it
+            (else it waits, pending, as in the kernel)."""
             name = self.abi.signal_names.get(guest, "")
-            return delivery.handler_of(guest) == 0 and default_action(name) in ("term", "core")
+            bit = 1 << (guest - 1)
+            unblocked = any(not t.signals.blocked & bit
+                            for t in list(self.kernel.threads.by_tid.values()) if t.alive)
+            return (delivery.handler_of(guest) == 0 and default_action(name) in ("term", "core")
+                    and unblocked)
 
-        def post(guest: int) -> None:
-            delivery.post(SigInfo(guest))
-
-        def stop(guest: int) -> None:
-            # The engine is never stopped from another thread: Unicorn 2.1.4 resumes guest code
-            # wrongly after such a stop now and then (MIPS: often; ARM: under load, with signal
-            # handlers). A handler runs at the guest's next syscall; a fatal signal ends the
-            # process from here at once.
+        def arrived(guest: int) -> None:
+            # The engine is not stopped from this thread: a handler runs at the guest's next
+            # syscall or time-slice stop; a fatal signal ends the process from here at once.
             if terminates(guest):
                 name = self.abi.signal_names.get(guest, "")
                 self.report_signal(guest, default_action(name) == "core")
                 die_by_signal(self.abi.signal_to_host(guest), from_thread=True)
+            delivery.post(SigInfo(guest))
 
-        self.kernel.host_signals = host = HostSignals(self.abi, post, stop)
+        self.kernel.host_signals = host = HostSignals(self.abi, arrived)
         for signo in inherited.ignored:
             host.follow(signo, 1)
         for signo in inherited.pending:

@@ -1,11 +1,14 @@
 """Host signals sent to the emulator become guest signals.
 
 Python runs signal handlers only between bytecodes, and the engine runs guest code inside one C
-call: the Python handler makes the guest signal pending, and it is delivered when the guest
-next makes a syscall (a blocked syscall is woken for it). A wakeup fd (written by the C-level
-handler) wakes a small thread that ends the process at once when the signal is fatal. A signal
-that arrives while a syscall handler blocks (read on a pipe, sleep, wait) wakes it; the handler
-then ends with EINTR (or a restart with SA_RESTART) when the guest has a handler to run.
+call, so the Python-level handlers do nothing: Python's C-level handler writes the signal's
+number to a wakeup fd, and one thread (the waker) reads it and hands the signal over once:
+a signal the guest's disposition makes fatal ends the process at once, any other becomes
+pending for the guest (a blocked syscall is woken for it, and ends with EINTR, or restarts
+with SA_RESTART, when the guest has a handler to run; otherwise the guest takes it at its next
+syscall or time-slice stop). One consumer: when the main thread's Python handler also posted
+the signal, the waker could act on it again after the guest had handled it and reset its
+disposition, and killed pyemu (SIGALRM in CPython's interrupted-socket tests, status 142).
 """
 from __future__ import annotations
 
@@ -72,12 +75,11 @@ def take_inherited(abi: Any) -> Inherited:
 
 
 class HostSignals:
-    def __init__(self, abi: Any, post: Callable[[int], None], stop: Callable[[int], None]):
-        """``post(guest_signo)`` makes it pending; ``stop(guest_signo)`` is called from the waker
-        thread for every signal that arrives (it ends the process when the signal is fatal)."""
+    def __init__(self, abi: Any, arrived: Callable[[int], None]):
+        """``arrived(guest_signo)`` is called from the waker thread for every signal that
+        arrives: it ends the process when the signal is fatal, else makes it pending."""
         self.abi = abi
-        self._post = post
-        self._stop = stop
+        self._arrived = arrived
         self._caught: set[int] = set()
         self._wake_r = self._wake_w = -1
         self._start_waker()
@@ -129,12 +131,9 @@ class HostSignals:
         self._start_waker()
 
     def _on_signal(self, host: int, _frame: Any) -> None:
-        """Make the guest signal pending. Never raises: an exception here could land after a
-        host call completed (a child reaped by wait4) and lose its result. A blocked syscall
-        notices the signal itself (its wait is woken, or polls)."""
-        guest = self.abi.signal_from_host(host)
-        if guest is not None:
-            self._post(guest)
+        """Nothing: the waker hands the signal over (see the module docstring). Never raises:
+        an exception here could land after a host call completed (a child reaped by wait4) and
+        lose its result."""
 
     def _waker(self, wake_r: int) -> None:
         import select
@@ -148,7 +147,7 @@ class HostSignals:
                 continue
             except OSError:     # the pipe is gone (a fork's child replaced it): this waker too
                 return
-            for host in set(numbers):
+            for host in numbers:
                 guest = self.abi.signal_from_host(host)
                 if guest is not None:
-                    self._stop(guest)
+                    self._arrived(guest)
