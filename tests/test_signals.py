@@ -6,12 +6,13 @@ import re
 import select
 import signal
 import subprocess
+import sys
 import termios
 import time
 
 import pytest
-from harness import (ARCHES, assert_same, guest, pyemu_command, qemu_command, run_pyemu,
-                     run_qemu)
+from harness import (ARCHES, REPO_ROOT, assert_same, guest, pyemu_command, qemu_command,
+                     run_pyemu, run_qemu)
 
 
 @pytest.mark.parametrize("arch", ARCHES)
@@ -183,3 +184,32 @@ def test_proc_status_shows_the_guests_signal_sets(arch):
 def test_pidfds(arch):
     out = assert_same(arch, [guest("pidfd", arch)])
     assert b"handled 1\n" in out.stdout and b"child killed by SIGTERM" in out.stdout, out.text()
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_a_handled_timer_signal_is_not_taken_again_after_a_reset(arch):
+    out = assert_same(arch, [guest("alarm_reset", arch)], timeout=120)
+    assert out.stdout == b"handled 300, interrupted reads 300\n"
+
+
+HANDED_OVER_ONCE = """
+import os, signal, sys, time
+sys.path.insert(0, sys.argv[1])
+from usermode.kernel.hostsig import HostSignals
+from usermode.syscalls.abi import ABI_FOR_ARCH, Abi
+abi = Abi(ABI_FOR_ARCH["mips"], "big")       # guest numbers differ from the host's
+seen = []
+HostSignals(abi, seen.append)
+for _ in range(3):
+    os.kill(os.getpid(), signal.SIGUSR1)
+    time.sleep(0.2)                          # Python code runs: its handlers would too
+print(seen)
+"""
+
+
+def test_each_host_signal_is_handed_over_once():
+    """One consumer (the waker): the main thread's handler posting as well let a signal the
+    guest had handled be acted on again after its disposition was reset (status 142)."""
+    proc = subprocess.run([sys.executable, "-c", HANDED_OVER_ONCE, str(REPO_ROOT)],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.stdout == "[16, 16, 16]\n", proc.stdout + proc.stderr     # MIPS's SIGUSR1
