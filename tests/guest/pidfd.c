@@ -1,6 +1,7 @@
 /* pidfds: pidfd_open of a child and of oneself, pidfd_send_signal to each (to oneself it is
  * delivered like kill), poll on a pidfd for the child's exit, pidfd_getfd of one's own fd. */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -39,5 +40,9 @@ int main(void)
     waitpid(child, &status, 0);
     printf("child killed by %s\n", WTERMSIG(status) == SIGTERM ? "SIGTERM" : "?");
     SHOW(syscall(SYS_pidfd_open, getpid(), 12345));
+    int procdir = open("/proc/self", O_RDONLY | O_DIRECTORY);   /* the older kind of pidfd */
+    SHOW(syscall(SYS_pidfd_send_signal, procdir, SIGUSR1, NULL, 0));
+    printf("handled %d\n", got);
+    SHOW(syscall(SYS_pidfd_send_signal, 1, SIGUSR1, NULL, 0));
     return 0;
 }

@@ -341,11 +341,15 @@ def _queue(k: Any, tgid: int, tid: int | None, sig: int, info: int) -> int:
 
 
 def pidfd_target(fd: int) -> int:
-    """The pid a pidfd refers to (its fdinfo's Pid line; -1 once the process is gone)."""
+    """The pid a pidfd refers to (its fdinfo's Pid line; -1 once the process is gone), or a
+    /proc/PID directory's fd (the kernel takes those too)."""
     with open(f"/proc/self/fdinfo/{fd}", "rb") as f:
         for line in f:
             if line.startswith(b"Pid:"):
                 return int(line.split()[1])
+    where = os.readlink(f"/proc/self/fd/{fd}")
+    if where.startswith("/proc/") and where[6:].isdigit():
+        return int(where[6:])
     raise fail(errno.EBADF)               # not a pidfd
 
 
