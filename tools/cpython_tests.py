@@ -53,7 +53,7 @@ PACKAGES = ("python3.11", "libpython3.11-testsuite", "dash", "bash", "coreutils"
 FULL = ("test_socket", "test_signal", "test_subprocess", "test_threading", "test_posix",
         "test_json", "test_asyncio.test_events", "test_tempfile", "test_pty", "test_shutil",
         "test_ctypes", "test_os")
-FAST = ("test_json", "test_tempfile", "test_posix", "test_pty")
+FAST = ("test_pty", "test_posix", "test_tempfile", "test_json")
 
 
 @dataclass
