@@ -85,13 +85,14 @@ def build_parser() -> argparse.ArgumentParser:
         reg.add_argument(f"--{switch}", action=argparse.BooleanOptionalAction,
                          default=None if flag != "P" else True,
                          help=f"binfmt flag {flag} (qemu-binfmt-conf.sh's --{switch} yes|no)")
-    unreg = commands.add_parser("unregister", parents=[common], help="remove pyemu-ARCH entries (default: all)")
+    unreg = commands.add_parser("unregister", parents=[common],
+                                help="remove pyemu-ARCH entries (default: all)")
     _arch_argument(unreg)
     unreg.add_argument("--systemd", action="store_true",
                        help="remove EXPORTDIR/pyemu-ARCH.conf instead")
     unreg.add_argument("--exportdir", type=Path, default=SYSTEMD_DIR, metavar="EXPORTDIR")
-    status = commands.add_parser("status", parents=[common], help="show pyemu's entries and any other claiming "
-                                 "the same programs")
+    status = commands.add_parser("status", parents=[common],
+                                 help="show pyemu's entries and others claiming the same programs")
     _arch_argument(status)
     return parser
 
@@ -170,7 +171,8 @@ def register(args: argparse.Namespace, environ: dict[str, str]) -> int:
         plan.launcher.write()
     register_all(misc, todo)
     for plan in todo:
-        root = f", sysroot {plan.launcher.settings.sysroot}" if plan.launcher.settings.sysroot else ""
+        sysroot = plan.launcher.settings.sysroot
+        root = f", sysroot {sysroot}" if sysroot else ""
         print(f"{plan.name}: registered, interpreter {plan.launcher.interpreter}, "
               f"flags {plan.flags or '(none)'}{root}")
         for line in rivals(misc, plan.arch):
