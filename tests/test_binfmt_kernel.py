@@ -9,16 +9,18 @@ remove what they registered afterwards; otherwise they are skipped, saying why.
 """
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
+import sys
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from harness import ARCHES, EXAMPLES_DIR, checkout_script, guest, minimal_env
+from harness import ARCHES, EXAMPLES_DIR, REPO_ROOT, checkout_script, guest, minimal_env
 from test_binfmt import QEMU_72
 
 BINFMT = "/proc/sys/fs/binfmt_misc"
@@ -251,3 +253,30 @@ def test_systemd_files_load_as_systemd_binfmt_would(namespace, work):
     assert out["run"] == ("Hello, world! (from a mips guest)\n"
                           "Hello, world! (from a arm guest)\n", 0)
     assert out["remove"][0].endswith("\n0\n")
+
+
+def test_an_installed_pyemu_binfmt(namespace, work, tmp_path_factory):
+    """What a user does: pip install pyemu (here into a private venv, on the stock engine to
+    skip the engine build), then that installation's pyemu-binfmt console script registers
+    launchers that run the installed pyemu."""
+    venv = tmp_path_factory.mktemp("venv")
+    _ok_run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)])
+    _ok_run([str(venv / "bin" / "pip"), "install", "-q", "--no-deps", str(REPO_ROOT)],
+            env={"PYEMU_ENGINE": "stock"})
+    out = namespace.run(work, [
+        namespace.mount_step(),
+        ("register", f"{venv}/bin/pyemu-binfmt register arm --launcher-dir $WORK/launchers"),
+        ("shebang", "head -n 1 $WORK/launchers/pyemu-arm.py"),
+        ("hello", "./hello-arm"),
+        ("exec_a", "exec -a NAME ./args_env-arm"),
+    ])
+    assert out["register"][1] == 0, out["register"][0]
+    assert re.fullmatch(rf"#!{venv}/bin/python[0-9.]* -I\n", out["shebang"][0])
+    assert out["hello"] == ("Hello, world! (from a arm guest)\n", 0)
+    assert _argv(out["exec_a"][0]) == ["NAME"]
+
+
+def _ok_run(cmd: list[str], env: dict[str, str] | None = None) -> None:
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False,
+                          env={**os.environ, **(env or {})})
+    assert done.returncode == 0, f"$ {' '.join(cmd)}\n{done.stdout}\n{done.stderr}"
