@@ -280,3 +280,26 @@ def _ok_run(cmd: list[str], env: dict[str, str] | None = None) -> None:
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False,
                           env={**os.environ, **(env or {})})
     assert done.returncode == 0, f"$ {' '.join(cmd)}\n{done.stdout}\n{done.stderr}"
+
+
+def test_in_a_chroot_with_the_host_dirs_bound(namespace, work):
+    """F pins the launcher; what it runs (Python, pyemu, the C library) is looked up in the
+    chroot. Bound at the same paths (pyemu-binfmt binds lists them), the launcher works in a
+    root that has nothing else: here one holding only the programs."""
+    if not namespace.private:
+        pytest.skip("binds and chroot are done in a private namespace only")
+    root = work / "root"
+    root.mkdir()
+    shutil.copy(work / "hello-arm", root)
+    shutil.copy(work / "args_env-arm", root)
+    out = namespace.run(work, [
+        namespace.mount_step(),
+        ("register", "pyemu-binfmt register arm --persistent --launcher-dir $WORK/launchers"),
+        ("bind", "pyemu-binfmt binds --launcher-dir $WORK/launchers | while read -r d; do "
+                 "mkdir -p \"$WORK/root$d\" && mount --rbind \"$d\" \"$WORK/root$d\"; done"),
+        ("hello", "chroot $WORK/root /hello-arm"),
+        ("args", "chroot $WORK/root /args_env-arm x"),
+    ])
+    assert out["register"][1] == 0 and out["bind"][1] == 0, out["bind"][0]
+    assert out["hello"] == ("Hello, world! (from a arm guest)\n", 0)
+    assert _argv(out["args"][0]) == ["/args_env-arm", "x"]

@@ -94,6 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
     status = commands.add_parser("status", parents=[common],
                                  help="show pyemu's entries and others claiming the same programs")
     _arch_argument(status)
+    binds = commands.add_parser("binds", help="print the host directories the launchers need, "
+                                "to bind into a chroot or container at the same paths")
+    binds.add_argument("--launcher-dir", type=Path, default=launchers.DEFAULT_DIR, metavar="DIR")
     return parser
 
 
@@ -303,6 +306,7 @@ USAGE = f"""usage: {PROG} register   [ARCH...] [--dry-run] [--systemd] [--sysroo
                              [--launcher-dir DIR]
        {PROG} unregister [ARCH...] [--systemd]
        {PROG} status     [ARCH...]
+       {PROG} binds      [--launcher-dir DIR]
 ARCH: {', '.join(ARCHES)} (default: all). '{PROG} COMMAND -h' shows a command's options."""
 
 
@@ -319,6 +323,9 @@ def run(argv: list[str], environ: dict[str, str]) -> int:
         return unregister(args)
     if args.command == "status":
         return status(args)
+    if args.command == "binds":
+        print("\n".join(launchers.host_dirs(args.launcher_dir.absolute())))
+        return 0
     raise BinfmtUsage("no command given (register, unregister or status; see -h)")
 
 

@@ -107,6 +107,36 @@ def package_dirs() -> list[str]:
     return dirs
 
 
+def host_dirs(directory: Path) -> list[str]:
+    """The host directories a launcher reads at run time, outermost only: the launchers, the
+    Python installation and pyemu's packages, the dynamic loader and every directory of a
+    file this process has mapped (the C library, libpython, the Unicorn engine). Bound at
+    the same paths into a chroot or container, they let the launchers run there."""
+    from ..loader.elf import read_elf
+
+    dirs = {str(directory), sys.prefix, sys.base_prefix, *package_dirs()}
+    interp = read_elf(os.path.realpath(sys.executable)).interp
+    dirs.update(os.path.dirname(p) for p in _link_chain(interp) if interp)
+    with open("/proc/self/maps") as maps:
+        for line in maps:
+            fields = line.split(maxsplit=5)
+            path = fields[5].strip() if len(fields) == 6 else ""
+            if path.startswith("/") and not path.startswith(("/proc/", "/dev/", "/memfd:")):
+                dirs.add(os.path.dirname(path))
+    real = sorted({os.path.realpath(d) for d in dirs} | dirs)
+    return [d for d in real if not any(d.startswith(other.rstrip("/") + "/") for other in real)]
+
+
+def _link_chain(path: str) -> list[str]:
+    """``path`` and every name its symbolic links go through (the loader, /lib64/ld-linux-
+    x86-64.so.2, is a link to /lib/x86_64-linux-gnu/...: both names must exist in a chroot)."""
+    chain = [path]
+    while os.path.islink(path) and len(chain) < 40:
+        path = os.path.join(os.path.dirname(path), os.readlink(path))
+        chain.append(os.path.normpath(path))
+    return chain
+
+
 def _replace(path: Path, data: bytes) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
