@@ -195,6 +195,14 @@ def test_not_root_cannot_write_register(tmp_path):
     assert not (tmp_path / "l").exists() and (fake / "register").stat().st_size == 0
 
 
+def test_status_and_unregister_mount_nothing(tmp_path):
+    """Only register mounts binfmt_misc; looking and removing leave an unmounted one alone."""
+    for cmd in ("status", "unregister"):
+        done = run_binfmt(cmd, "--binfmt-dir", str(tmp_path))
+        assert done.returncode == 0 and f"binfmt_misc is not mounted on {tmp_path}" in done.stdout
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_native_launcher_needs_a_compiler(tmp_path):
     done = run_binfmt("register", "arm", "--credential", "--binfmt-dir", str(tmp_path),
                       "--launcher-dir", str(tmp_path / "l"), env={"PATH": "/nonexistent",
