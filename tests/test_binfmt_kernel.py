@@ -260,8 +260,15 @@ def test_an_installed_pyemu_binfmt(namespace, work, tmp_path_factory):
     skip the engine build), then that installation's pyemu-binfmt console script registers
     launchers that run the installed pyemu."""
     venv = tmp_path_factory.mktemp("venv")
+    # pip builds in the source tree (build/, *.egg-info, usermode/_engine/): build a copy
+    source = tmp_path_factory.mktemp("source")
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(REPO_ROOT / name, source)
+    skip = shutil.ignore_patterns("__pycache__", "libunicorn*", "FALLBACK.txt")
+    for name in ("usermode", "tools"):
+        shutil.copytree(REPO_ROOT / name, source / name, ignore=skip)
     _ok_run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)])
-    _ok_run([str(venv / "bin" / "pip"), "install", "-q", "--no-deps", str(REPO_ROOT)],
+    _ok_run([str(venv / "bin" / "pip"), "install", "-q", "--no-deps", str(source)],
             env={"PYEMU_ENGINE": "stock"})
     out = namespace.run(work, [
         namespace.mount_step(),
