@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import ARCH_INFO, TESTS_DIR, checkout_script, find_command, minimal_env
+from harness import (ARCH_INFO, TESTS_DIR, checkout_script, debian_sysroot, find_command,
+                     minimal_env)
 
 BUILDSYS = TESTS_DIR / "buildsys"
 ARCHES = ("arm", "aarch64")
@@ -30,8 +31,7 @@ RUST_HARNESS_ARGS = {"arm": ["--test-threads=1"], "aarch64": []}
 # test name -> outcome the build system must report
 EXPECTED = {"calc_test": "pass", "calc_wrong_expected_to_fail": "pass", "calc_wrong": "fail",
             "sysinfo": "pass"}
-_HINT = ("Install the build tools: apt-get install cmake meson ninja-build rustc cargo "
-         "libstd-rust-dev:arm64 libstd-rust-dev:armhf (see .ci/run).")
+_HINT = "Install the build tools: apt-get install cmake meson ninja-build rustc cargo (.ci/run)."
 
 
 def emulator(directory: Path, arch: str) -> list[str]:
@@ -99,27 +99,32 @@ def test_meson_test_runs_tests_under_pyemu(tmp_path, arch):
     assert results["sysinfo"]["stdout"] == sysinfo_line(arch)
 
 
-def _cargo(arch: str) -> tuple[Path, Path]:
-    """Debian's cargo and rustc, which the libstd-rust-dev:ARCH packages serve (a rustup
-    toolchain has no foreign std without downloading one)."""
+def _rust(arch: str) -> tuple[Path, Path, Path]:
+    """Debian's cargo and rustc, and a sysroot (tests/.cache) holding Debian's Rust standard
+    library for ``arch`` with the C library it was built against: ``rustc --sysroot`` compiles
+    with it, ``pyemu -L`` runs with it, and nothing is installed on the host. (A rustup
+    toolchain has no foreign standard library without downloading one.)"""
     cargo, rustc = Path("/usr/bin/cargo"), Path("/usr/bin/rustc")
-    std = Path("/usr/lib/rustlib") / RUST_TARGETS[arch]
-    if not (cargo.exists() and rustc.exists() and std.is_dir()):
-        pytest.fail(f"need /usr/bin/cargo, /usr/bin/rustc and {std}. {_HINT}", pytrace=False)
-    return cargo, rustc
+    if not (cargo.exists() and rustc.exists()):
+        pytest.fail(f"need Debian's /usr/bin/cargo and /usr/bin/rustc. {_HINT}", pytrace=False)
+    root = debian_sysroot(ARCH_INFO[arch].debian, ["libstd-rust-dev"])
+    if not (root / "usr/lib/rustlib" / RUST_TARGETS[arch]).is_dir():
+        pytest.fail(f"{root}: no Rust standard library for {RUST_TARGETS[arch]}", pytrace=False)
+    return cargo, rustc, root
 
 
 @pytest.mark.parametrize("arch", ARCHES)
 def test_cargo_runner_runs_tests_under_pyemu(tmp_path, arch):
-    cargo, rustc = _cargo(arch)
+    cargo, rustc, root = _rust(arch)
     find_command(ARCH_INFO[arch].cc, _HINT)
     crate = tmp_path / "crate"          # a copy: Cargo.lock and target/ are written there
     shutil.copytree(BUILDSYS / "cargo", crate)
     target = RUST_TARGETS[arch]
-    runner = " ".join([*emulator(tmp_path, arch)[:1], "-L", "/",
-                       *emulator(tmp_path, arch)[1:]])
+    wrapper, *options = emulator(tmp_path, arch)
     env = {"CARGO_HOME": str(tmp_path / "cargo-home"), "RUSTC": str(rustc),
-           f"CARGO_TARGET_{target.upper().replace('-', '_')}_RUNNER": runner}
+           "RUSTFLAGS": f"--sysroot {root}/usr",
+           f"CARGO_TARGET_{target.upper().replace('-', '_')}_RUNNER":
+               " ".join([wrapper, "-L", str(root), *options])}
     done = sh([cargo, "test", "--offline", "--target", target, "--", "--nocapture",
                *RUST_HARNESS_ARGS[arch]], crate, env)
     _ok(done)
