@@ -4,6 +4,7 @@ when exec'd directly (``./hello-arm``), as qemu-binfmt-conf.sh does for qemu-use
     pyemu-binfmt register   [ARCH...] [options]   (default: every arch)
     pyemu-binfmt unregister [ARCH...] [--systemd]
     pyemu-binfmt status     [ARCH...]
+    pyemu-binfmt binds      (the host directories a chroot needs for the launchers)
 
 Entries are called ``pyemu-ARCH`` (qemu's are ``qemu-ARCH``). Bad usage (an unknown arch or
 option) is one line and status 2; anything that stops the work (not root, binfmt_misc missing,
@@ -15,6 +16,7 @@ import argparse
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 from ..errors import PyemuError, UsageError
 from ..translate.arches import ARCHES
@@ -55,7 +57,9 @@ class Plan:
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):
+    """argparse, but a bad command line is one line and status 2 through main's handler."""
+
+    def error(self, message: str) -> NoReturn:
         raise BinfmtUsage(f"{message} (see {PROG} -h)")
 
 
