@@ -146,6 +146,22 @@ def pyemu_command(arch: str | None) -> list[str]:
     return [sys.executable, "-E", "-c", boot, str(REPO_ROOT)]
 
 
+def checkout_script(directory: Path, name: str, module: str, function: str) -> Path:
+    """An executable ``directory/name`` that runs ``module.function()`` of this checkout.
+
+    For tools that need a program path rather than a command list (CMake's emulator, Meson's
+    exe_wrapper, Cargo's runner, binfmt_misc): the installed console scripts may import
+    another copy of pyemu, as ``pyemu_command`` explains.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / name
+    path.write_text(f"#!{sys.executable} -E\n"
+                    f"import sys\nsys.path.insert(0, {str(REPO_ROOT)!r})\n"
+                    f"from {module} import {function}\nsys.exit({function}())\n")
+    path.chmod(0o755)
+    return path
+
+
 def pyemu_name(arch: str | None) -> str:
     return "pyemu" if arch is None else ARCH_INFO[arch].pyemu
 

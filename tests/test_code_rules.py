@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent / "usermode"
 ARCH_WORDS = {"arm", "aarch64", "arm64", "armhf", "mips", "mipsel", "mips_o32", "arm_eabi",
               "ARM", "AArch64", "MIPS"}
 NO_ARCH_CHECKS = sorted([*(ROOT / "syscalls/handlers").glob("*.py"),
-                         *(ROOT / "kernel").glob("*.py"),
+                         *(ROOT / "kernel").glob("*.py"), *(ROOT / "binfmt").glob("*.py"),
                          ROOT / "syscalls/dispatch.py", ROOT / "syscalls/delivery.py",
                          ROOT / "syscalls/netabi.py", ROOT / "syscalls/netlink.py"])
 

@@ -308,16 +308,22 @@ def end_process(status: int) -> NoReturn:
     os._exit(status)
 
 
+def run_and_exit(arch: str | None, args: list[str] | None = None) -> NoReturn:
+    """A console script's whole life: run, then leave with the guest's status (binfmt
+    launchers call this with the command line they built)."""
+    try:
+        status = run_cli(arch, args)
+    except SystemExit as leave:     # -h, -version, bad usage
+        code = leave.code
+        status = code if isinstance(code, int) else (0 if code is None else 1)
+        if isinstance(code, str):
+            sys.stderr.write(code + "\n")
+    end_process(status)
+
+
 def _entry(arch: str | None) -> Callable[[], NoReturn]:
     def main() -> NoReturn:
-        try:
-            status = run_cli(arch)
-        except SystemExit as leave:     # -h, -version, bad usage
-            code = leave.code
-            status = code if isinstance(code, int) else (0 if code is None else 1)
-            if isinstance(code, str):
-                sys.stderr.write(code + "\n")
-        end_process(status)
+        run_and_exit(arch)
     return main
 
 

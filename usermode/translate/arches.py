@@ -70,6 +70,13 @@ class CpuSpec:
     kuser_helpers: bool = False  # map the ARM kernel user helpers page
     # e_flags checks: (mask, accepted values of flags & mask, what is refused otherwise)
     elf_flag_checks: tuple[tuple[int, tuple[int, ...], str], ...] = ()
+    # EI_ABIVERSION values this arch's programs carry (MIPS: 1 in non-PIC executables with
+    # PLTs, gcc -mplt); binfmt_misc's mask lets these through (usermode/binfmt/magic.py)
+    elf_abiversions: tuple[int, ...] = (0,)
+    # (mask, value) of the e_flags bits binfmt_misc must test to tell this ABI from another of
+    # the same ELF class and machine that another emulator claims (MIPS o32 from n32, which
+    # qemu-binfmt-conf.sh gives to qemu-mipsn32); (0, 0): e_machine is enough
+    binfmt_flags: tuple[int, int] = (0, 0)
     cpuinfo_tail: str = ""   # /proc/cpuinfo lines after the per-processor blocks
     # Run with the engine's virtual TLB (page rights from pyemu): fast guest stores. Off where
     # Unicorn 2.1.4 mis-executes in that mode after the map changes: MIPS (Reserved Instruction
@@ -190,8 +197,10 @@ AARCH64 = CpuSpec(
     engine_page_size=0x1000,
 )
 
+EF_MIPS_ABI2 = 0x20     # e_flags bit of n32 programs (arch/mips/include/asm/elf.h)
+
 # EF_MIPS_ABI2 (n32) must be clear; EF_MIPS_ABI must be none or o32 (not o64, EABI32/64).
-_MIPS_FLAG_CHECKS = ((0x20, (0,), "MIPS n32 binaries"),
+_MIPS_FLAG_CHECKS = ((EF_MIPS_ABI2, (0,), "MIPS n32 binaries"),
                      (0xF000, (0, 0x1000), "MIPS o64 and EABI binaries"))
 
 _MIPS_MODELS = (
@@ -209,7 +218,7 @@ MIPS = CpuSpec(
     trap_signals={18: "SIGTRAP", 20: "SIGILL", 19: "SIGILL", 21: "SIGFPE", 22: "SIGFPE",
                   23: "SIGFPE", 12: "SIGBUS", 13: "SIGBUS"},
     fpu_enable=(("cp0_status", 1 << 29),),  # Status.CU1
-    elf_flag_checks=_MIPS_FLAG_CHECKS,
+    elf_flag_checks=_MIPS_FLAG_CHECKS, elf_abiversions=(0, 1), binfmt_flags=(EF_MIPS_ABI2, 0),
     models=_MIPS_MODELS, platform=None, uname_machine="mips", block_split_limit=256,
     disasm=("MIPS", ("MIPS32", "BIG_ENDIAN")), delay_slots=True,
     run_until=0x80000000,       # kseg0: never user code

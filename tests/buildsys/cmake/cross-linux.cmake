@@ -1,0 +1,14 @@
+# Shared by toolchain-ARCH.cmake, which set CROSS_TRIPLE (the Debian cross compiler's prefix),
+# CMAKE_SYSTEM_PROCESSOR and CROSS_EMULATOR (pyemu-ARCH) first.
+set(CMAKE_SYSTEM_NAME Linux)
+set(CMAKE_C_COMPILER ${CROSS_TRIPLE}-gcc)
+set(CMAKE_CXX_COMPILER ${CROSS_TRIPLE}-g++)
+set(CMAKE_FIND_ROOT_PATH /usr/${CROSS_TRIPLE})
+set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
+set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
+set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
+# CTest and try_run run target programs through the emulator; a command line given with
+# -DCMAKE_CROSSCOMPILING_EMULATOR=... wins.
+if(NOT DEFINED CMAKE_CROSSCOMPILING_EMULATOR)
+  set(CMAKE_CROSSCOMPILING_EMULATOR ${CROSS_EMULATOR})
+endif()
