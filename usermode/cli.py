@@ -37,6 +37,8 @@ OPTIONS = (
     Option("-d", "PYEMU_LOG_ITEMS", "item[,...]", "log items: in_asm, exec ('-d help' lists them)"),
     Option("-D", "PYEMU_LOG_FILENAME", "logfile", "write the -d log to logfile, not stderr"),
     Option("-coverage", "PYEMU_COVERAGE", "file", "write the blocks that ran to file at exit"),
+    Option("-g", "PYEMU_GDB", "port", "wait for gdb on 127.0.0.1:port before the first "
+           "instruction"),
     Option("-v", "PYEMU_VERBOSE", None, "say which arch, sysroot and engine were chosen"),
     Option("-host-exec", "PYEMU_HOST_EXEC", None,
            "let the guest execve host programs (run natively); otherwise ENOEXEC"),
@@ -158,7 +160,19 @@ def build_config(arch: str | None, args: list[str], environ: dict[str, str]):
         seed=seed_value, strace="-strace" in values, verbose="-v" in values,
         log_unimplemented=bool(environ.get("PYEMU_LOG")), cpu_model=values.get("-cpu"),
         log_items=log_items, log_file=values.get("-D"), coverage=values.get("-coverage"),
-        host_exec="-host-exec" in values)
+        host_exec="-host-exec" in values, gdb_port=_gdb_port(values.get("-g")))
+
+
+def _gdb_port(text: str | None) -> int | None:
+    if text is None:
+        return None
+    try:
+        port = int(text, 10)
+    except ValueError:
+        port = 0
+    if not 0 < port < 65536:
+        raise UsageError(f"bad gdb port '{text}' (-g takes a TCP port, 1-65535)")
+    return port
 
 
 def _log_items(text: str) -> tuple[str, ...]:

@@ -44,6 +44,7 @@ class RunConfig:
     log_file: str | None = None        # -D: where -d writes (default stderr)
     coverage: str | None = None        # file for the blocks that ran
     host_exec: bool = False            # execve of a host program runs it (else ENOEXEC)
+    gdb_port: int | None = None        # -g: wait for gdb on this port (usermode.gdbstub)
     stderr: object = field(default=sys.stderr)
 
 
@@ -71,6 +72,10 @@ class Emulation:
         from .syscalls.strace import Tracer
 
         self.config = config
+        listener = None
+        if config.gdb_port is not None:         # first: a port in use is reported at once
+            from .gdbstub import listen
+            listener = listen(config.gdb_port)
         elf = read_elf(config.program)
         self.spec = select_cpu(elf, config.arch)
         model = self.spec.model(config.cpu_model)
@@ -112,6 +117,10 @@ class Emulation:
         self._coverage: Any = None       # tracing.Coverage, with -coverage
         self._log_out: Any = None        # where -d writes
         self._setup_tracing()
+        self.debugger: Any = None        # gdbstub.Debugger, with -g
+        if listener is not None:
+            from .gdbstub import start
+            self.debugger = self.kernel.debugger = start(listener, self.kernel, self.spec)
 
     # -- block features (the block cache exists only when one is asked for) ---------------------
     def watch_blocks(self, watcher: object) -> None:
@@ -276,6 +285,8 @@ class Emulation:
         if done.signal is not None:
             self.report_signal(done.signal, done.core)
             self.death_signal = self.abi.signal_to_host(done.signal)
+        if self.debugger is not None:
+            self.debugger.exited(done.status, done.signal or 0)
         return done.status
 
     def report_signal(self, number: int, core: bool) -> None:

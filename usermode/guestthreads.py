@@ -33,8 +33,9 @@ class ThreadRunner:
         # where a block may start inside a branch delay slot (MIPS), a preempted thread is
         # resumed as it was: a signal frame there would lose the pending branch
         deliver_when_preempted = not cpu.spec.delay_slots
+        debugger = self.em.debugger
         while True:
-            fault = cpu.run(start)
+            fault = cpu.run(start) if debugger is None else debugger.run(cpu, start)
             start = None
             if fault is not None:
                 signo = abi.signals.get(fault.signal, abi.signals["SIGSEGV"])

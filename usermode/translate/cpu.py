@@ -10,6 +10,7 @@ from __future__ import annotations
 import ctypes
 import functools
 import os
+import threading
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
@@ -194,6 +195,8 @@ class Cpu:
         self._fault: Fault | None = None
         self._last_access = 0
         self._probing = False
+        self._stepping = False
+        self._step_lock = threading.Lock()
         self.on_syscall: Callable[[Cpu], None] = lambda cpu: None
         self._enable_fpu()
         self._splitter = None
@@ -230,6 +233,18 @@ class Cpu:
 
     def write(self, name: str, value: int) -> None:
         self.uc.reg_write(self.reg_id(name), value & self._mask)
+
+    def write_wide(self, name: str, value: int) -> None:
+        """Write any register at its own width (FP/SIMD ones too: ``write`` masks to a word).
+        The pc keeps the current Thumb state: the engine takes it from bit 0 of a pc write."""
+        if name == self.spec.pc and self._mode_reg is not None:
+            value = (value & ~1) | (self.pc & 1)
+        self.uc.reg_write(self.reg_id(name), value)
+
+    def jump(self, address: int) -> None:
+        """Point the CPU at ``address``; bit 0 selects Thumb where the architecture has it
+        (the engine takes the Thumb state from bit 0 of a pc write, and clears the bit)."""
+        self.uc.reg_write(self._pc, address)
 
     @property
     def pc(self) -> int:
@@ -291,18 +306,19 @@ class Cpu:
         self._changing_map(self.uc.ctl_remove_cache, start, end)
 
     # -- running -----------------------------------------------------------------------------
-    def run(self, start: int | None = None) -> Fault | None:
-        """Run guest code from ``start`` (default: the current pc) until something stops it.
+    def run(self, start: int | None = None, count: int = 0) -> Fault | None:
+        """Run guest code from ``start`` (default: the current pc) until something stops it,
+        or for ``count`` instructions.
 
-        Returns the Fault that stopped it, or None when preempt() stopped it. Exceptions raised
-        by the syscall callback (GuestExit among them) propagate from here.
+        Returns the Fault that stopped it, or None when preempt() (or a hook) stopped it.
+        Exceptions raised by the syscall callback (GuestExit among them) propagate from here.
         """
         begin = self.pc if start is None else start
         self._fault = None
         if self._splitter and self._splitter.pending:
             self._splitter.prepare()
         try:
-            self.uc.emu_start(begin, self._until)
+            self.uc.emu_start(begin, self._until, count=count)
             if self._pending is None and self.uc.reg_read(self._pc) == self._until:
                 # the guest jumped to the end address: no user code can run there
                 self._fault = Fault("SIGSEGV", "SEGV_MAPERR", self._until, self._until)
@@ -317,10 +333,25 @@ class Cpu:
             raise pending
         return self._fault
 
+    def step(self) -> Fault | None:
+        """Run one instruction (a MIPS branch with its delay slot), as a debugger's single
+        step. Not preempted: a stop request before the instruction would make a step that
+        ran nothing look like one that branched to itself. Each step costs the engine two
+        flushes of its translated code (it adds, then drops, its instruction-count hook)."""
+        with self._step_lock:
+            self._stepping = True
+        try:
+            return self.run(count=1)
+        finally:
+            with self._step_lock:
+                self._stepping = False
+
     def preempt(self) -> None:
         """From another host thread: stop at the start of the next block; run() returns None.
         Only where ``preemptible()``; harmless when the CPU is not running."""
-        self.uc.emu_stop()
+        with self._step_lock:
+            if not self._stepping:
+                self.uc.emu_stop()
 
     def fail(self, exc: BaseException) -> None:
         """From inside a hook: stop the engine; run() raises ``exc``."""
