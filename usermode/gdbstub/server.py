@@ -18,6 +18,7 @@ from typing import Any, Callable
 from ..translate.debug import Watch
 from ..translate.memory import GuestFault
 from .control import Debugger, Stop
+from .hostio import HostFiles
 from .inferior import Inferior
 from .packets import Channel
 from .signals import from_gdb, to_gdb
@@ -41,6 +42,7 @@ class GdbServer:
         self.debugger = debugger
         self.inferior = inferior
         self.abi = debugger.abi
+        self.files = HostFiles(debugger.k.paths)
         self.channel: Channel | None = None
         self.selected: Any = None           # Hg: the thread registers are read from
         self.continue_thread = -1           # Hc: the thread legacy c/s apply to
@@ -79,6 +81,7 @@ class GdbServer:
         except Exception as exc:     # a bug in the stub: say so, let the guest run on
             sys.stderr.write(f"pyemu: gdb stub: internal error: {type(exc).__name__}: {exc}\n")
         self.debugger.detach()
+        self.files.close_all()
         if self.channel is not None:
             self.channel.close()
 
@@ -297,7 +300,11 @@ class GdbServer:
             self._resume([self._vcont_action(a) for a in packet[6:].split(b";")])
             return None
         if packet.startswith(b"vKill"):
+            self._send(b"OK")
             return self._kill(packet)
+        if packet.startswith(b"vFile:"):
+            operation, _, args = packet[6:].partition(b":")
+            return self.files.handle(operation.decode(), args)
         return b""
 
     @staticmethod

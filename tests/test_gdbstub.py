@@ -1,0 +1,377 @@
+"""The gdb stub (``pyemu-ARCH -g PORT``) driven by Debian's gdb-multiarch, and by a raw remote
+protocol client where gdb cannot say what is checked (Ctrl-C, malformed packets).
+
+Every session starts pyemu with ``-g`` on a free port, runs ``gdb-multiarch -batch -nx`` with
+``-ex`` commands (gdb retries the connection until pyemu listens), and looks at gdb's output
+and at how the guest ended.
+"""
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import time
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from harness import (ARCHES, find_command, guest, minimal_env, normalize_status,
+                     pyemu_command)
+
+from usermode.gdbstub import packets
+from usermode.gdbstub.signals import from_gdb, to_gdb
+from usermode.gdbstub.targets import TARGETS, target_xml
+from usermode.syscalls.abi import ABI_FOR_ARCH, Abi
+from usermode.translate.cpu import preemptible
+
+DEBUG_FLAGS = ("-static", "-g", "-O0")
+GDB_ARCH = {"arm": "arm", "aarch64": "aarch64", "mips": "mips:isa32", "mipsel": "mips:isa32"}
+SESSION_TIMEOUT = 90
+
+
+def gdb_command() -> str:
+    return find_command("gdb-multiarch", "Install it with: apt-get install gdb-multiarch")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Ended:
+    status: int
+    stdout: str
+    stderr: str
+
+
+class Guest:
+    """``pyemu-ARCH -g PORT [options] program args`` in the background."""
+
+    def __init__(self, arch: str, program: Path, args: tuple[str, ...] = (),
+                 options: tuple[str, ...] = ()) -> None:
+        self.port = free_port()
+        command = [*pyemu_command(arch), "-g", str(self.port), *options, str(program), *args]
+        self.proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     stdin=subprocess.DEVNULL, env=minimal_env(),
+                                     start_new_session=True)
+
+    def wait(self, timeout: float = SESSION_TIMEOUT) -> Ended:
+        try:
+            out, err = self.proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            out, err = self.proc.communicate()
+            pytest.fail(f"pyemu did not end within {timeout}s\n{out.decode()}{err.decode()}")
+        return Ended(normalize_status(self.proc.returncode), out.decode(), err.decode())
+
+    def kill(self) -> None:
+        try:
+            os.killpg(self.proc.pid, 9)
+        except ProcessLookupError:
+            pass
+
+    def gdb(self, program: Path, *commands: str, arch: str | None = None) -> str:
+        """Run gdb's commands against this guest; its output (stdout and stderr)."""
+        setup = [f"set architecture {GDB_ARCH[arch]}"] if arch else []
+        argv = [gdb_command(), "-batch", "-nx"]
+        for command in [*setup, f"target remote 127.0.0.1:{self.port}", *commands]:
+            argv += ["-ex", command]
+        try:
+            proc = subprocess.run([*argv, str(program)], capture_output=True, text=True,
+                                  timeout=SESSION_TIMEOUT, env=minimal_env(), errors="replace")
+        except subprocess.TimeoutExpired as exc:
+            self.kill()
+            pytest.fail(f"gdb did not finish within {SESSION_TIMEOUT}s: {exc.stdout}")
+        return proc.stdout + proc.stderr
+
+    def __enter__(self) -> "Guest":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.kill()
+        self.proc.communicate()
+
+
+# -- gdb sessions on every architecture ---------------------------------------------------------
+@pytest.mark.parametrize("arch", ARCHES)
+def test_break_print_next_continue(arch):
+    program = guest("gdb_basic", arch, DEBUG_FLAGS)
+    with Guest(arch, program) as g:
+        out = g.gdb(program, "break main", "continue", "print $pc", "next", "print local",
+                    "next", "print result", "continue", arch=arch)
+        ended = g.wait()
+    assert "Breakpoint 1, main (argc=1" in out, out
+    assert re.search(r"\$1 = \(void \(\*\)\(\)\) 0x[0-9a-f]+ <main\+\d+>", out), out
+    assert "$2 = 22" in out, out                    # local after `next`
+    assert "$3 = 484" in out, out                   # square(22), stepped over
+    assert "[Inferior 1 (Remote target) exited with code 026]" in out, out
+    assert (ended.status, ended.stdout) == (22, "result=484\n"), ended
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_shared_library_breakpoint_through_target_files(arch):
+    """A dynamic program: gdb reads the loader and libc through the stub (vFile, its default
+    sysroot ``target:``), finds them with qXfer:libraries-svr4, and stops in libc's puts."""
+    program = guest("gdb_puts", arch, ("-g", "-O0"))
+    with Guest(arch, program) as g:
+        out = g.gdb(program, "break puts", "continue", "bt 2", "continue")
+        ended = g.wait()
+    assert re.search(r"Breakpoint 1, 0x[0-9a-f]+ in puts \(\) from target:/\S*libc\.so\.6", out), out
+    assert re.search(r"#1 .* in main \(argc=1, argv=", out), out
+    assert "exited with code 051" in out, out
+    assert (ended.status, ended.stdout) == (41, "hello from a dynamic program\n"), ended
+
+
+def test_shared_library_breakpoint_with_local_sysroot():
+    """gdb's own sysroot (the cross toolchain's): the library list's names are found there.
+    LD_LIBRARY_PATH=/lib makes the guest's loader take libc from the sysroot too (a host with
+    libc6:arm64 installed would otherwise give it the host's multiarch copy, by the -L rule)."""
+    program = guest("gdb_puts", "aarch64", ("-g", "-O0"))
+    with Guest("aarch64", program, options=("-E", "LD_LIBRARY_PATH=/lib")) as g:
+        out = g.gdb(program, "set sysroot /usr/aarch64-linux-gnu", "break puts", "continue",
+                    "info sharedlibrary", "continue")
+        ended = g.wait()
+    assert re.search(r"Breakpoint 1, 0x[0-9a-f]+ in puts \(\) from "
+                     r"/usr/aarch64-linux-gnu/lib/libc\.so\.6", out), out
+    assert re.search(r"Yes.*/usr/aarch64-linux-gnu/lib/ld-linux-aarch64\.so\.1", out), out
+    assert ended.status == 41, ended
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_threads_are_listed_and_stopped_together(arch):
+    program = guest("gdb_threads", arch, (*DEBUG_FLAGS, "-pthread"))
+    with Guest(arch, program) as g:
+        out = g.gdb(program, "break all_started", "continue", "info threads", "thread 2",
+                    "bt", "continue", arch=arch)
+        ended = g.wait()
+    threads = re.findall(r"^\*?\s+(\d+)\s+Thread (\d+) \"gdb_threads-", out, re.MULTILINE)
+    assert [n for n, _ in threads] == ["1", "2", "3"], out
+    assert len({tid for _, tid in threads}) == 3, out
+    assert re.search(r"^\* 1 .* all_started \(\) at ", out, re.MULTILINE), out
+    assert re.search(r"in worker \(arg=0x0\) at ", out), out    # thread 2's backtrace
+    assert "exited with code 07" in out, out
+    assert (ended.status, ended.stdout) == (7, "joined\n"), ended
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_watchpoint_then_signal(arch):
+    """A write watchpoint stops after each store with the old and new value; a SIGSEGV is
+    shown to gdb first, then delivered when gdb continues (the guest dies of it)."""
+    program = guest("gdb_watch", arch, DEBUG_FLAGS)
+    with Guest(arch, program) as g:
+        out = g.gdb(program, "break bump", "continue", "watch counter", "continue",
+                    "continue", "delete", "continue", "continue", arch=arch)
+        ended = g.wait()
+    changes = re.findall(r"Old value = (\d+)\nNew value = (\d+)", out)
+    assert changes == [("0", "2"), ("2", "4")], out
+    assert "Program received signal SIGSEGV, Segmentation fault." in out, out
+    assert "Program terminated with signal SIGSEGV, Segmentation fault." in out, out
+    assert ended.status == 128 + 11 and ended.stdout == "counter=6\n", ended
+
+
+def test_detach_lets_the_guest_run_on():
+    program = guest("gdb_basic", "arm", DEBUG_FLAGS)
+    with Guest("arm", program) as g:
+        out = g.gdb(program, "break square", "continue", "detach")
+        ended = g.wait()
+    assert "Breakpoint 1, square (x=22)" in out, out
+    assert (ended.status, ended.stdout) == (22, "result=484\n"), ended
+
+
+def test_kill_ends_the_guest():
+    program = guest("gdb_basic", "mipsel", DEBUG_FLAGS)
+    with Guest("mipsel", program) as g:
+        out = g.gdb(program, "break main", "continue", "kill")
+        ended = g.wait()
+    assert "[Inferior 1 (Remote target) killed]" in out, out
+    assert (ended.status, ended.stdout) == (128 + 9, ""), ended
+
+
+def test_gdb_going_away_leaves_the_guest_running():
+    """gdb killed while the guest is stopped at a breakpoint: the stub detaches (as qemu's
+    does) and the guest runs to its end, breakpoints gone."""
+    program = guest("gdb_basic", "aarch64", DEBUG_FLAGS)
+    with Guest("aarch64", program) as g:
+        out = g.gdb(program, "break main", "break square", "continue", "shell kill -9 $PPID")
+        ended = g.wait()
+    assert "Breakpoint 1, main (argc=1" in out, out
+    assert (ended.status, ended.stdout) == (22, "result=484\n"), ended
+
+
+# -- a raw remote protocol client ----------------------------------------------------------------
+class Rsp:
+    """A minimal client: packets with checksums, acks read and checked."""
+
+    def __init__(self, port: int) -> None:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                self.sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+                break
+            except ConnectionRefusedError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        self.buf = b""
+
+    def raw(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    def byte(self) -> bytes:
+        while not self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise EOFError("the stub closed the connection")
+            self.buf += chunk
+        first, self.buf = self.buf[:1], self.buf[1:]
+        return first
+
+    def reply(self) -> bytes:
+        """The next packet from the stub (acknowledged)."""
+        while self.byte() != b"$":
+            pass
+        body = b""
+        while (c := self.byte()) != b"#":
+            body += c
+        check = self.byte() + self.byte()
+        assert int(check, 16) == packets.checksum(body), (body, check)
+        self.raw(b"+")
+        return packets.unescape(body)
+
+    def ask(self, payload: bytes) -> bytes:
+        self.raw(packets.frame(payload))
+        assert self.byte() == b"+", "the stub did not acknowledge"
+        return self.reply()
+
+
+def test_malformed_packets_get_errors_and_the_stub_goes_on():
+    program = guest("gdb_basic", "mips", DEBUG_FLAGS)
+    with Guest("mips", program) as g:
+        rsp = Rsp(g.port)
+        rsp.raw(b"junk+-")                                  # noise between packets: ignored
+        rsp.raw(b"$g#00")
+        assert rsp.byte() == b"-"                           # bad checksum: refused
+        stop = rsp.ask(b"?")
+        assert re.fullmatch(rb"T05thread:[0-9a-f]+;", stop), stop
+        for bad, expected in [(b"mzz,qq", b"E01"), (b"m0,4", b"E0e"), (b"pffff", b"E01"),
+                              (b"Pzz=1", b"E01"), (b"Z0,400000,7", b"E01"), (b"Hgzz", b"E01"),
+                              (b"Hg7fffffff", b"E01"), (b"X400000,4:ab", b"E01"),
+                              (b"vCont;x", b"E01"), (b"qXfer:features:read:nothing", b"E01"),
+                              (b"qFooBar", b""), (b"Z9,0,0", b""), (b"\x00\xff", b""),
+                              (b"", b"")]:
+            assert rsp.ask(bad) == expected, bad
+        registers = rsp.ask(b"g")
+        assert len(registers) == 2 * 4 * 72, len(registers)       # MIPS: 72 32-bit registers
+        assert rsp.ask(b"qC") == b"QC" + stop[len(b"T05thread:"):-1]
+        rsp.raw(packets.frame(b"c"))
+        assert rsp.byte() == b"+"
+        assert rsp.reply() == b"W16"                        # exit status 22
+        ended = g.wait()
+    assert (ended.status, ended.stdout) == (22, "result=484\n"), ended
+
+
+def _interrupt(arch: str, args: tuple[str, ...]) -> tuple[bytes, bytes, Ended]:
+    """Continue a spinning guest, send Ctrl-C; (its stop reply, pc, how it ended after k)."""
+    program = guest("gdb_spin", arch, DEBUG_FLAGS)
+    with Guest(arch, program, args) as g:
+        rsp = Rsp(g.port)
+        assert rsp.ask(b"QStartNoAckMode") == b"OK"
+        rsp.raw(packets.frame(b"vCont;c"))
+        time.sleep(1.0)
+        rsp.raw(b"\x03")
+        stop = rsp.reply()
+        pc_number = [r.name for r in TARGETS[arch].registers].index("pc")
+        rsp.raw(packets.frame(b"p%x" % pc_number))          # no acks any more
+        pc = rsp.reply()
+        rsp.raw(packets.frame(b"k"))
+        ended = g.wait()
+    return stop, pc, ended
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_ctrl_c_stops_a_guest_spinning_in_syscalls(arch):
+    stop, pc, ended = _interrupt(arch, ("syscalls",))
+    assert re.fullmatch(rb"T02thread:[0-9a-f]+;", stop), stop
+    assert ended.status == 128 + 9, ended
+
+
+@pytest.mark.skipif(not preemptible(), reason="the stock engine cannot be stopped from another "
+                    "thread safely: Ctrl-C takes effect at the guest's next syscall")
+@pytest.mark.parametrize("arch", ARCHES)
+def test_ctrl_c_stops_a_guest_spinning_without_syscalls(arch):
+    stop, pc, ended = _interrupt(arch, ())
+    assert re.fullmatch(rb"T02thread:[0-9a-f]+;", stop), stop
+    assert int(pc, 16), pc
+    assert ended.status == 128 + 9, ended
+
+
+# -- bad command lines -------------------------------------------------------------------------
+def test_port_in_use_is_one_line_and_status_1():
+    program = guest("gdb_basic", "arm", DEBUG_FLAGS)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        proc = subprocess.run([*pyemu_command("arm"), "-g", str(port), str(program)],
+                              capture_output=True, text=True, timeout=60, env=minimal_env())
+    assert proc.returncode == 1, proc
+    assert proc.stderr == (f"pyemu: cannot listen for gdb on 127.0.0.1:{port}: "
+                           "Address already in use\n"), proc.stderr
+    assert proc.stdout == ""
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "70000"])
+def test_bad_port_value(value):
+    proc = subprocess.run([*pyemu_command("arm"), "-g", value, "/bin/true"], capture_output=True,
+                          text=True, timeout=60, env=minimal_env())
+    assert (proc.returncode, proc.stderr) == (
+        1, f"pyemu: bad gdb port '{value}' (-g takes a TCP port, 1-65535)\n"), proc
+
+
+def test_port_from_the_environment():
+    program = guest("gdb_basic", "aarch64", DEBUG_FLAGS)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        proc = subprocess.run([*pyemu_command("aarch64"), str(program)], capture_output=True,
+                              text=True, timeout=60, env=minimal_env({"PYEMU_GDB": str(port)}))
+    assert (proc.returncode, proc.stderr.startswith("pyemu: cannot listen for gdb on")) == \
+        (1, True), proc
+
+
+# -- pure parts --------------------------------------------------------------------------------
+def test_framing_round_trip():
+    payload = b"X1000,4:\x00$#}*\xff"
+    framed = packets.frame(payload)
+    body = framed[1:framed.index(b"#", len(framed) - 3)]
+    assert b"$" not in body[1:] and packets.unescape(body) == payload
+    assert framed.endswith(b"#%02x" % packets.checksum(body))
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_target_description_is_generated_from_the_register_table(arch):
+    target = TARGETS[arch]
+    root = ET.fromstring(target_xml(target).split("?>", 1)[1].split(">", 1)[1])
+    regs = [(r.get("name"), int(r.get("regnum")), int(r.get("bitsize")))
+            for r in root.iter("reg")]
+    assert sorted(n for _, n, _ in regs) == list(range(len(target.registers)))
+    assert {name: (num, bits) for name, num, bits in regs} == \
+        {r.name: (i, r.bits) for i, r in enumerate(target.registers)}
+    assert root.findtext("architecture") == GDB_ARCH[arch]
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_signal_numbers_by_name(arch):
+    abi = Abi(ABI_FOR_ARCH[arch], "little")
+    for name, gdb in [("SIGSEGV", 11), ("SIGUSR1", 30), ("SIGCHLD", 20), ("SIGBUS", 10),
+                      ("SIGINT", 2)]:
+        assert to_gdb(abi.signals[name], abi) == gdb
+        assert from_gdb(gdb, abi) == abi.signals[name]
+    rtmin = abi.signals["SIGRTMIN"]
+    assert to_gdb(rtmin, abi) == 77 and to_gdb(rtmin + 1, abi) == 45
+    assert from_gdb(45, abi) == rtmin + 1
