@@ -19,19 +19,24 @@ import threading
 from typing import Any
 
 from ..errors import PyemuError
+from ..translate.cpu import debuggable
 from .control import Debugger
 from .inferior import Inferior
 from .server import GdbServer
 from .targets import TARGETS
 
 
-class GdbPortError(PyemuError):
-    """The gdb port cannot be listened on."""
+class GdbStubError(PyemuError):
+    """The gdb stub cannot start (its port, the engine)."""
 
 
 def listen(port: int) -> socket.socket:
     """The listening socket on 127.0.0.1:``port`` (made before the guest is loaded, so that a
     port in use is reported at once)."""
+    if not debuggable():
+        raise GdbStubError("-g: this build of pyemu's patched engine predates its hook-stops-1 "
+                           "patch (breakpoints would stop late): rebuild it (reinstall pyemu) "
+                           "or run with PYEMU_ENGINE=stock")
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
@@ -39,7 +44,7 @@ def listen(port: int) -> socket.socket:
         listener.listen(1)
     except OSError as err:
         listener.close()
-        raise GdbPortError(f"cannot listen for gdb on 127.0.0.1:{port}: "
+        raise GdbStubError(f"cannot listen for gdb on 127.0.0.1:{port}: "
                            f"{err.strerror or err}") from None
     return listener
 
@@ -52,4 +57,4 @@ def start(listener: socket.socket, kernel: Any, spec: Any) -> Debugger:
     return debugger
 
 
-__all__ = ["Debugger", "GdbPortError", "listen", "start"]
+__all__ = ["Debugger", "GdbStubError", "listen", "start"]

@@ -84,9 +84,21 @@ DIRECT_ACCESS = ("direct-loads-1", "direct-stores-1")
 INLINE_EXIT_CHECKS = "exit-checks-1"
 
 
+# A stop requested by a code hook comes before the hooked instruction (exit-checks-1 alone
+# deferred it to the next block: breakpoints and single steps need it at once).
+HOOK_STOPS = "hook-stops-1"
+
+
 def preemptible() -> bool:
     """Whether one guest thread can be stopped from another and resumed safely."""
     return INLINE_EXIT_CHECKS in engine_patches()
+
+
+def debuggable() -> bool:
+    """Whether breakpoints and single steps stop where they should (the stock engine, or a
+    patched one with hook-stops-1; not a patched build older than that patch)."""
+    patches = engine_patches()
+    return INLINE_EXIT_CHECKS not in patches or HOOK_STOPS in patches
 
 
 def host_window(limit: int) -> HostWindow | None:
