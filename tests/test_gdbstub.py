@@ -77,12 +77,13 @@ class Guest:
     def gdb(self, program: Path, *commands: str, arch: str | None = None) -> str:
         """Run gdb's commands against this guest; its output (stdout and stderr)."""
         setup = [f"set architecture {GDB_ARCH[arch]}"] if arch else []
-        argv = [gdb_command(), "-batch", "-nx"]
+        argv = [gdb_command(), "-batch", "-nx", "-ex", "set confirm off"]
         for command in [*setup, f"target remote 127.0.0.1:{self.port}", *commands]:
             argv += ["-ex", command]
         try:
             proc = subprocess.run([*argv, str(program)], capture_output=True, text=True,
-                                  timeout=SESSION_TIMEOUT, env=minimal_env(), errors="replace")
+                                  stdin=subprocess.DEVNULL, timeout=SESSION_TIMEOUT,
+                                  env=minimal_env(), errors="replace")
         except subprocess.TimeoutExpired as exc:
             self.kill()
             pytest.fail(f"gdb did not finish within {SESSION_TIMEOUT}s: {exc.stdout}")
@@ -110,6 +111,25 @@ def test_break_print_next_continue(arch):
     assert "$3 = 484" in out, out                   # square(22), stepped over
     assert "[Inferior 1 (Remote target) exited with code 026]" in out, out
     assert (ended.status, ended.stdout) == (22, "result=484\n"), ended
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_registers_written_by_return_and_read_by_finish(arch):
+    """gdb's ``return 7`` writes the result register and the pc (P/G packets); ``finish``
+    reads a double from the floating-point registers (gdb takes Debian's MIPS "any FPU"
+    binaries for soft-float unless told ``set mipsfpu double``)."""
+    basic, floating = guest("gdb_basic", arch, DEBUG_FLAGS), guest("gdb_float", arch, DEBUG_FLAGS)
+    with Guest(arch, basic) as g:
+        out = g.gdb(basic, "break square", "continue", "return 7", "bt 1", "continue", arch=arch)
+        ended = g.wait()
+    assert "#0  0x" in out and "in main (argc=1" in out, out
+    assert (ended.status, ended.stdout) == (22, "result=7\n"), ended
+    with Guest(arch, floating) as g:
+        out = g.gdb(floating, "set mipsfpu double" if "mips" in arch else "echo",
+                    "break scale", "continue", "print x", "finish", "continue", arch=arch)
+        ended = g.wait()
+    assert "$1 = 1.25" in out and "Value returned is $2 = 3.75" in out, out
+    assert (ended.status, ended.stdout) == (3, "3.75\n"), ended
 
 
 @pytest.mark.parametrize("arch", ARCHES)

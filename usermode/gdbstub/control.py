@@ -5,9 +5,10 @@ holder of the guest lock runs guest code, so a thread that stops (a breakpoint, 
 step, a watchpoint, a signal about to be delivered) reports the stop and waits for gdb while
 it keeps the lock; no other thread can run guest code meanwhile. Threads blocked in a syscall
 may finish it, but then queue for the lock. A Ctrl-C from gdb is a pyemu thread that queues
-for the lock (the thread running guest code is asked to stop at its next block where the
-engine allows that, see ``translate.cpu.preemptible``; elsewhere it hands the lock on at its
-next syscall) and reports the stop in the name of the thread that ran last.
+for the lock (the time slices of ``kernel.threads.Preempter`` then stop the thread running
+guest code at a block start, where the engine allows that, see ``translate.cpu.preemptible``;
+elsewhere it hands the lock on at its next syscall) and reports the stop in the name of the
+thread that ran last.
 
 A resume sets a policy: per thread "c" (run), "s" (run one instruction, then report), or held
 (gdb's scheduler locking, and its stepping over a breakpoint in one thread: held threads wait
@@ -217,9 +218,10 @@ class Debugger:
             if self.stop is not None or self._interrupting or not self.attached:
                 return
             self._interrupting = True
-        holder = self.threads.running
-        if holder is not None and preemptible():
-            holder.cpu.preempt()
+        if preemptible():
+            # time slices: a thread that keeps the lock while the interrupter waits for it
+            # is stopped at a block start (until then, it may be between two runs)
+            self.threads.start_time_slices()
         threading.Thread(target=self._interrupter, name="pyemu-gdb-interrupt",
                          daemon=True).start()
 

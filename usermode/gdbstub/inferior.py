@@ -18,6 +18,10 @@ class Inferior:
         self.byteorder = spec.byteorder
         self.word_size = spec.word_size
         self._xml = target_xml(target).encode()
+        # the registers of at most 64 bits, read in one engine call per ``g`` packet
+        self._narrow = [n for n, r in enumerate(self.registers)
+                        if r.bits <= 64 and r.cpu_name != UNMODELED]
+        self._batches: dict[Any, Any] = {}
 
     # -- registers ---------------------------------------------------------------------------
     def read_register(self, cpu: Any, number: int) -> bytes:
@@ -33,7 +37,19 @@ class Inferior:
             cpu.write_wide(reg.cpu_name, int.from_bytes(data, self.byteorder))
 
     def read_all(self, cpu: Any) -> bytes:
-        return b"".join(self.read_register(cpu, n) for n in range(len(self.registers)))
+        batch = self._batches.get(cpu)
+        if batch is None:
+            names = [self.registers[n].cpu_name for n in self._narrow]
+            batch = self._batches[cpu] = cpu.registers(names)
+        values = dict(zip(self._narrow, batch.read()))
+        parts = []
+        for number, reg in enumerate(self.registers):
+            value = values.get(number)
+            if value is None:
+                parts.append(self.read_register(cpu, number))
+            else:
+                parts.append((value & ((1 << reg.bits) - 1)).to_bytes(reg.size, self.byteorder))
+        return b"".join(parts)
 
     def write_all(self, cpu: Any, data: bytes) -> None:
         """``G``: the registers in number order, as many as ``data`` covers whole."""
