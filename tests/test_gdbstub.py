@@ -140,7 +140,8 @@ def test_shared_library_breakpoint_through_target_files(arch):
     with Guest(arch, program) as g:
         out = g.gdb(program, "break puts", "continue", "bt 2", "continue")
         ended = g.wait()
-    assert re.search(r"Breakpoint 1, 0x[0-9a-f]+ in puts \(\) from target:/\S*libc\.so\.6", out), out
+    assert re.search(r"Breakpoint 1, 0x[0-9a-f]+ in puts \(\) from target:/\S*libc\.so\.6",
+                     out), out
     assert re.search(r"#1 .* in main \(argc=1, argv=", out), out
     assert "exited with code 051" in out, out
     assert (ended.status, ended.stdout) == (41, "hello from a dynamic program\n"), ended

@@ -87,9 +87,10 @@ class Debugger:
         hit = hooks.take_hit()
         trap = self.abi.signals["SIGTRAP"]
         if hit is not None:
-            self._break_pc[thread.tid] = hit.address
-            reason = self.breakpoints.get(hit.address, "swbreak") \
-                if hit.kind == "breakpoint" else hit.kind
+            reason = hit.kind
+            if hit.kind == "breakpoint":
+                self._break_pc[thread.tid] = hit.address
+                reason = self.breakpoints.get(hit.address, "swbreak")
             self.inject(thread, self.report(Stop(thread, trap, reason, hit.address)))
         elif mode == "s" and fault is None and self._epoch == epoch:
             self.inject(thread, self.report(Stop(thread, trap)))

@@ -78,17 +78,17 @@ class Inferior:
 
     # -- qXfer documents ---------------------------------------------------------------------
     def document(self, name: str, annex: str, threads: list[tuple[int, str]]) -> bytes | None:
-        """The contents of a qXfer object; None for one pyemu does not provide."""
-        if name == "features":
-            return self._xml if annex == "target.xml" else None
-        if name == "auxv":
-            return documents.auxv_bytes(self.k.process.auxv, self.word_size, self.byteorder)
-        if name == "exec-file":
-            return self.k.process.exe.encode()
-        if name == "threads":
-            return documents.threads_xml(threads).encode()
-        if name == "libraries-svr4":
-            words = documents.GuestWords(self.space, self.word_size, self.byteorder)
-            auxv = dict(self.k.process.auxv)
-            return documents.libraries_svr4_xml(words, auxv, self.target.r_debug_tags).encode()
-        return None
+        """The contents of qXfer object ``name``; None for one pyemu does not provide."""
+        make = {"features": lambda: self._xml if annex == "target.xml" else None,
+                "auxv": self._auxv, "exec-file": lambda: self.k.process.exe.encode(),
+                "threads": lambda: documents.threads_xml(threads).encode(),
+                "libraries-svr4": self._libraries}.get(name)
+        return make() if make is not None else None
+
+    def _auxv(self) -> bytes:
+        return documents.auxv_bytes(self.k.process.auxv, self.word_size, self.byteorder)
+
+    def _libraries(self) -> bytes:
+        words = documents.GuestWords(self.space, self.word_size, self.byteorder)
+        auxv = dict(self.k.process.auxv)
+        return documents.libraries_svr4_xml(words, auxv, self.target.r_debug_tags).encode()
