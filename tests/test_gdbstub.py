@@ -194,33 +194,28 @@ def test_watchpoint_then_signal(arch):
     assert ended.status == 128 + 11 and ended.stdout == "counter=6\n", ended
 
 
-def test_detach_lets_the_guest_run_on():
-    program = guest("gdb_basic", "arm", DEBUG_FLAGS)
-    with Guest("arm", program) as g:
-        out = g.gdb(program, "break square", "continue", "detach")
+# How a session can end: (arch, gdb's commands, what gdb says, the guest's status and output).
+# Detaching, or gdb going away (killed while the guest is stopped at a breakpoint), lets the
+# guest run to its end without breakpoints, as qemu's stub does; gdb's kill kills it.
+SESSION_ENDS = {
+    "detach": ("arm", ("break square", "continue", "detach"), "Breakpoint 1, square (x=22)",
+               (22, "result=484\n")),
+    "kill": ("mipsel", ("break main", "continue", "kill"), "[Inferior 1 (Remote target) killed]",
+             (128 + 9, "")),
+    "gdb-killed": ("aarch64", ("break main", "break square", "continue", "shell kill -9 $PPID"),
+                   "Breakpoint 1, main (argc=1", (22, "result=484\n")),
+}
+
+
+@pytest.mark.parametrize("how", SESSION_ENDS)
+def test_session_end(how):
+    arch, commands, said, outcome = SESSION_ENDS[how]
+    program = guest("gdb_basic", arch, DEBUG_FLAGS)
+    with Guest(arch, program) as g:
+        out = g.gdb(program, *commands)
         ended = g.wait()
-    assert "Breakpoint 1, square (x=22)" in out, out
-    assert (ended.status, ended.stdout) == (22, "result=484\n"), ended
-
-
-def test_kill_ends_the_guest():
-    program = guest("gdb_basic", "mipsel", DEBUG_FLAGS)
-    with Guest("mipsel", program) as g:
-        out = g.gdb(program, "break main", "continue", "kill")
-        ended = g.wait()
-    assert "[Inferior 1 (Remote target) killed]" in out, out
-    assert (ended.status, ended.stdout) == (128 + 9, ""), ended
-
-
-def test_gdb_going_away_leaves_the_guest_running():
-    """gdb killed while the guest is stopped at a breakpoint: the stub detaches (as qemu's
-    does) and the guest runs to its end, breakpoints gone."""
-    program = guest("gdb_basic", "aarch64", DEBUG_FLAGS)
-    with Guest("aarch64", program) as g:
-        out = g.gdb(program, "break main", "break square", "continue", "shell kill -9 $PPID")
-        ended = g.wait()
-    assert "Breakpoint 1, main (argc=1" in out, out
-    assert (ended.status, ended.stdout) == (22, "result=484\n"), ended
+    assert said in out, out
+    assert (ended.status, ended.stdout) == outcome, ended
 
 
 # -- a raw remote protocol client ----------------------------------------------------------------
@@ -331,18 +326,21 @@ def test_ctrl_c_stops_a_guest_spinning_without_syscalls(arch):
 
 
 # -- bad command lines -------------------------------------------------------------------------
-def test_port_in_use_is_one_line_and_status_1():
+@pytest.mark.parametrize("given_by", ["flag", "environment"])
+def test_port_in_use_is_one_line_and_status_1(given_by):
+    """-g PORT or PYEMU_GDB=PORT on a port something else listens on."""
     program = guest("gdb_basic", "arm", DEBUG_FLAGS)
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen(1)
-        port = taken.getsockname()[1]
-        proc = subprocess.run([*pyemu_command("arm"), "-g", str(port), str(program)],
-                              capture_output=True, text=True, timeout=60, env=minimal_env())
-    assert proc.returncode == 1, proc
+        port = str(taken.getsockname()[1])
+        flag = ["-g", port] if given_by == "flag" else []
+        env = minimal_env({} if flag else {"PYEMU_GDB": port})
+        proc = subprocess.run([*pyemu_command("arm"), *flag, str(program)], capture_output=True,
+                              text=True, timeout=60, env=env)
+    assert (proc.returncode, proc.stdout) == (1, ""), proc
     assert proc.stderr == (f"pyemu: cannot listen for gdb on 127.0.0.1:{port}: "
                            "Address already in use\n"), proc.stderr
-    assert proc.stdout == ""
 
 
 @pytest.mark.parametrize("value", ["abc", "0", "70000"])
@@ -351,18 +349,6 @@ def test_bad_port_value(value):
                           text=True, timeout=60, env=minimal_env())
     assert (proc.returncode, proc.stderr) == (
         1, f"pyemu: bad gdb port '{value}' (-g takes a TCP port, 1-65535)\n"), proc
-
-
-def test_port_from_the_environment():
-    program = guest("gdb_basic", "aarch64", DEBUG_FLAGS)
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen(1)
-        port = taken.getsockname()[1]
-        proc = subprocess.run([*pyemu_command("aarch64"), str(program)], capture_output=True,
-                              text=True, timeout=60, env=minimal_env({"PYEMU_GDB": str(port)}))
-    assert (proc.returncode, proc.stderr.startswith("pyemu: cannot listen for gdb on")) == \
-        (1, True), proc
 
 
 # -- pure parts --------------------------------------------------------------------------------

@@ -8,11 +8,12 @@ packet is gdb's interrupt request (Ctrl-C). Reference: the gdb manual, "Remote P
 """
 from __future__ import annotations
 
+import re
 import socket
 
 INTERRUPT = 0x03
 _ESCAPE = 0x7D
-_MUST_ESCAPE = frozenset(b"$#}*")
+_MUST_ESCAPE = re.compile(rb"[$#}*]")
 
 
 def checksum(data: bytes) -> int:
@@ -20,13 +21,7 @@ def checksum(data: bytes) -> int:
 
 
 def escape(data: bytes) -> bytes:
-    out = bytearray()
-    for byte in data:
-        if byte in _MUST_ESCAPE:
-            out += bytes((_ESCAPE, byte ^ 0x20))
-        else:
-            out.append(byte)
-    return bytes(out)
+    return _MUST_ESCAPE.sub(lambda m: bytes((_ESCAPE, m.group()[0] ^ 0x20)), data)
 
 
 def unescape(data: bytes) -> bytes:
