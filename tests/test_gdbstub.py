@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import socket
 import subprocess
+import threading
 import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
@@ -194,6 +196,24 @@ def test_watchpoint_then_signal(arch):
     assert ended.status == 128 + 11 and ended.stdout == "counter=6\n", ended
 
 
+@pytest.mark.parametrize("arch", ["arm", "mipsel"])
+def test_signal_from_outside_stops_in_gdb_first(arch):
+    """SIGUSR1 sent to pyemu (whose default action ends the guest) is shown to gdb when it is
+    delivered, in gdb's numbering (MIPS's guest number differs), then kills the guest when gdb
+    passes it on."""
+    program = guest("gdb_spin", arch, DEBUG_FLAGS)
+    with Guest(arch, program, ("syscalls",)) as g:
+        sender = threading.Timer(1.5, os.kill, (g.proc.pid, signal.SIGUSR1))
+        sender.start()
+        out = g.gdb(program, "continue", "print spins > 0", "continue", arch=arch)
+        sender.cancel()
+        ended = g.wait()
+    assert "Program received signal SIGUSR1, User defined signal 1." in out, out
+    assert "$1 = 1" in out, out
+    assert "Program terminated with signal SIGUSR1, User defined signal 1." in out, out
+    assert ended.status == 128 + signal.SIGUSR1, ended
+
+
 # How a session can end: (arch, gdb's commands, what gdb says, the guest's status and output).
 # Detaching, or gdb going away (killed while the guest is stopped at a breakpoint), lets the
 # guest run to its end without breakpoints, as qemu's stub does; gdb's kill kills it.
@@ -246,8 +266,8 @@ class Rsp:
         first, self.buf = self.buf[:1], self.buf[1:]
         return first
 
-    def reply(self) -> bytes:
-        """The next packet from the stub (acknowledged)."""
+    def reply(self, ack: bool = True) -> bytes:
+        """The next packet from the stub (acknowledged unless ``ack`` is false)."""
         while self.byte() != b"$":
             pass
         body = b""
@@ -255,7 +275,8 @@ class Rsp:
             body += c
         check = self.byte() + self.byte()
         assert int(check, 16) == packets.checksum(body), (body, check)
-        self.raw(b"+")
+        if ack:
+            self.raw(b"+")
         return packets.unescape(body)
 
     def ask(self, payload: bytes) -> bytes:
@@ -282,7 +303,18 @@ def test_malformed_packets_get_errors_and_the_stub_goes_on():
             assert rsp.ask(bad) == expected, bad
         registers = rsp.ask(b"g")
         assert len(registers) == 2 * 4 * 72, len(registers)       # MIPS: 72 32-bit registers
-        assert rsp.ask(b"qC") == b"QC" + stop[len(b"T05thread:"):-1]
+        tid = stop[len(b"T05thread:"):-1]
+        assert rsp.ask(b"qC") == b"QC" + tid
+        assert rsp.ask(b"qXfer:exec-file:read::0,fff") == b"l" + str(program).encode()
+        assert b'<thread id="%s"' % tid in rsp.ask(b"qXfer:threads:read::0,fff")
+        auxv = rsp.ask(b"qXfer:auxv:read::0,fff")[1:]
+        words = [int.from_bytes(auxv[i:i + 4], "big") for i in range(0, len(auxv), 4)]
+        assert dict(zip(words[::2], words[1::2]))[6] == 4096     # AT_PAGESZ, big-endian words
+        rsp.raw(packets.frame(b"qAttached"))
+        assert rsp.byte() == b"+"
+        first = rsp.reply(ack=False)
+        rsp.raw(b"-")                                       # refuse it: the stub sends it again
+        assert (first, rsp.reply()) == (b"0", b"0")
         rsp.raw(packets.frame(b"c"))
         assert rsp.byte() == b"+"
         assert rsp.reply() == b"W16"                        # exit status 22

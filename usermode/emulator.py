@@ -253,8 +253,9 @@ class Emulation:
             # The engine is never stopped from another thread: Unicorn 2.1.4 resumes guest code
             # wrongly after such a stop now and then (MIPS: often; ARM: under load, with signal
             # handlers). A handler runs at the guest's next syscall; a fatal signal ends the
-            # process from here at once.
-            if terminates(guest):
+            # process from here at once, unless gdb is attached: gdb sees it first, when it is
+            # delivered (as under qemu).
+            if terminates(guest) and not (self.debugger and self.debugger.attached):
                 name = self.abi.signal_names.get(guest, "")
                 self.report_signal(guest, default_action(name) == "core")
                 die_by_signal(self.abi.signal_to_host(guest), from_thread=True)
