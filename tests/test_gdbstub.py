@@ -169,13 +169,18 @@ def test_threads_are_listed_and_stopped_together(arch):
     program = guest("gdb_threads", arch, (*DEBUG_FLAGS, "-pthread"))
     with Guest(arch, program) as g:
         out = g.gdb(program, "break all_started", "continue", "info threads", "thread 2",
-                    "bt", "continue", arch=arch)
+                    "bt", "next", "info threads", "continue", arch=arch)
         ended = g.wait()
-    threads = re.findall(r"^\*?\s+(\d+)\s+Thread (\d+) \"gdb_threads-", out, re.MULTILINE)
+    listed = out.split("Single stepping")[0]                     # the first `info threads`
+    threads = re.findall(r"^\*?\s+(\d+)\s+Thread (\d+) \"gdb_threads-", listed, re.MULTILINE)
     assert [n for n, _ in threads] == ["1", "2", "3"], out
     assert len({tid for _, tid in threads}) == 3, out
-    assert re.search(r"^\* 1 .* all_started \(\) at ", out, re.MULTILINE), out
+    assert re.search(r"^\* 1 .* all_started \(\) at ", listed, re.MULTILINE), out
     assert re.search(r"in worker \(arg=0x0\) at ", out), out    # thread 2's backtrace
+    # `next` in thread 2, blocked in a futex wait: it leaves pthread_barrier_wait once main
+    # goes on, and stops in worker, the current thread
+    assert re.search(r"^worker \(arg=0x0\) at \S+gdb_threads.c:1[1-3]", out, re.MULTILINE), out
+    assert re.search(r"^\* 2 .* worker \(arg=0x0\) at ", out, re.MULTILINE), out
     assert "exited with code 07" in out, out
     assert (ended.status, ended.stdout) == (7, "joined\n"), ended
 

@@ -203,11 +203,12 @@ class Debugger:
     def resume(self, policy: dict[int, str], default: str | None, signal: int) -> None:
         """Let the threads run as gdb said; ``signal`` goes to the stopped thread."""
         with self._cond:
-            held = [t for t in self.live_threads() if policy.get(t.tid, default) is None]
-            for thread in held:
-                # one blocked in a syscall would go on inside its engine: stop it at its next
-                # block (it runs no guest code now), so that it passes through _turn
-                thread.cpu.preempt()
+            for thread in self.live_threads():
+                if policy.get(thread.tid, default) != "c":
+                    # held or stepping: one blocked in a syscall would go on inside its engine,
+                    # stop it at its next block (it runs no guest code now), so that it
+                    # passes through _turn
+                    thread.cpu.preempt()
             self._policy, self._default, self._signal = policy, default, signal
             self.stop = None
             self._epoch += 1
