@@ -1,9 +1,9 @@
 """The project's structural rules, checked on the source:
 
 * only ``usermode/translate/`` imports ``unicorn``;
-* no syscall handler or kernel module tests which architecture or ABI it runs on: per-arch
-  facts are data (``CpuSpec``, ``AbiSpec``, generated tables), so adding an ABI means adding
-  data, not editing handlers.
+* no syscall handler, kernel or gdb stub module tests which architecture or ABI it runs on:
+  per-arch facts are data (``CpuSpec``, ``AbiSpec``, generated tables, the gdb stub's register
+  tables), so adding an ABI means adding data, not editing handlers.
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent / "usermode"
 ARCH_WORDS = {"arm", "aarch64", "arm64", "armhf", "mips", "mipsel", "mips_o32", "arm_eabi",
               "ARM", "AArch64", "MIPS"}
 NO_ARCH_CHECKS = sorted([*(ROOT / "syscalls/handlers").glob("*.py"),
-                         *(ROOT / "kernel").glob("*.py"),
+                         *(ROOT / "kernel").glob("*.py"), *(ROOT / "gdbstub").glob("*.py"),
                          ROOT / "syscalls/dispatch.py", ROOT / "syscalls/delivery.py",
                          ROOT / "syscalls/netabi.py", ROOT / "syscalls/netlink.py"])
 
