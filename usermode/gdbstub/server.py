@@ -281,10 +281,10 @@ class GdbServer:
         if command in "CS":
             gdb_signal, _, rest = rest.partition(";")
             gdb_signal = int(gdb_signal, 16)
-        if rest:
-            self._cpu().jump(int(rest, 16))
-        mode = command.lower()
         stopped = self.debugger.stop.thread
+        if rest:                                    # resume at that address
+            stopped.cpu.write_wide(stopped.cpu.spec.pc, int(rest, 16))
+        mode = command.lower()
         if mode == "s":
             self._resume([("s", gdb_signal, stopped.tid)])
         elif self.continue_thread == -1:
@@ -311,7 +311,7 @@ class GdbServer:
     def _vcont_action(text: bytes) -> tuple[str, int, int | None]:
         action, _, thread = text.decode().partition(":")
         mode = action[:1]
-        if mode not in "cCsS" or not mode:
+        if not mode or mode not in "cCsS":
             raise ValueError(f"vCont action {action!r}")
         gdb_signal = int(action[1:], 16) if mode in "CS" else 0
         tid = None if thread in ("", "-1") else int(thread, 16)
