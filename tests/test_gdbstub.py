@@ -177,10 +177,12 @@ def test_threads_are_listed_and_stopped_together(arch):
     assert len({tid for _, tid in threads}) == 3, out
     assert re.search(r"^\* 1 .* all_started \(\) at ", listed, re.MULTILINE), out
     assert re.search(r"in worker \(arg=0x0\) at ", out), out    # thread 2's backtrace
-    # `next` in thread 2, blocked in a futex wait: it leaves pthread_barrier_wait once main
-    # goes on, and stops in worker, the current thread
-    assert re.search(r"^worker \(arg=0x0\) at \S+gdb_threads.c:1[1-3]", out, re.MULTILINE), out
-    assert re.search(r"^\* 2 .* worker \(arg=0x0\) at ", out, re.MULTILINE), out
+    # `next` in thread 2, blocked in a futex wait: the step ends once main goes on and the
+    # wait returns (in the syscall wrapper's caller or in worker, as gdb's stepping out of a
+    # function without line information decides), with thread 2 the current one
+    stepped = out.split("Single stepping")[1]
+    assert re.search(r"^\* 2 +Thread \d+ .*\b(pthread_barrier_wait|worker) \(", stepped,
+                     re.MULTILINE), out
     assert "exited with code 07" in out, out
     assert (ended.status, ended.stdout) == (7, "joined\n"), ended
 

@@ -342,3 +342,11 @@ def test_mips_socket_numbering(arch):
     option = net.option(0xFFFF, abi.const["SO_RCVTIMEO_OLD"])
     assert (option.host_name, option.kind) == (socket.SO_RCVTIMEO, "timeval")
 
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_zero_length_buffers(arch):
+    """CPython's recvfrom_into of an empty buffer killed pyemu (a zero-length buffer has no
+    first byte to point a host iovec at)."""
+    out = assert_same(arch, [guest("zero_length", arch)])
+    assert b"recvfrom(s[1], buf, 0, 0, (struct sockaddr *)&from, &len): 0\n" in out.stdout

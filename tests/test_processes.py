@@ -126,3 +126,24 @@ def test_clone3_and_legacy_clone(arch):
     the host kernel (built for x86_64), where it was checked when written."""
     out = run_pyemu(arch, [guest("clone3", arch, ("-static", "-O2", "-pthread"))], timeout=60)
     assert (out.status, out.stdout.decode()) == (0, CLONE3), out.text()
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_execve_keeps_mask_pending_and_ignored_signals(arch):
+    """The kernel's rules for exec (qemu-user cannot exec a foreign binary without binfmt_misc,
+    so the expected output is written out)."""
+    out = run_pyemu(arch, [guest("exec_signals", arch)])
+    assert (out.status, out.stderr) == (0, b""), out.text()
+    assert out.stdout.decode().splitlines() == [
+        "blocked: USR1 1 USR2 1 TERM 0", "pending: USR1 1 TERM 0",
+        "HUP ignored, PIPE ignored, INT default, QUIT default", "sigwait: SIGUSR1"]
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_programs_started_with_a_closed_stdio_fd(arch):
+    """pyemu flushed a None sys.stdout at exit (status 1 and a traceback)."""
+    out = run_pyemu(arch, [guest("closed_stdio", arch)])
+    assert (out.status, out.stderr) == (0, b""), out.text()
+    assert out.stdout.decode().splitlines() == [
+        "closed 0: child wrote '12', status 0", "closed 1: child wrote '02', status 0",
+        "closed 2: child wrote '01', status 0"]

@@ -151,3 +151,35 @@ def _without_timer_id(out: bytes) -> str:
 def test_realtime_signals_queue(arch):
     out = assert_same(arch, [guest("rt_queue", arch)])
     assert out.stdout == b"rt: 0 1 1\n"
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_own_descriptors_out_of_the_guests_reach(arch):
+    """CPython's subprocess tests closed pyemu's signal pipe (close_range in the child), and
+    its waker thread's traceback landed on the guest's stderr."""
+    out = assert_same(arch, [guest("own_fds", arch)])
+    assert out.status == 128 + 15, out.text()
+    assert b"after close_range: 0 1 2\n" in out.stdout, out.text()
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_proc_status_shows_the_guests_signal_sets(arch):
+    """qemu shows the host's sets (its own numbering, every signal caught): the expected lines
+    come from the ABI's signal numbers instead."""
+    from usermode.syscalls.abi import ABI_FOR_ARCH, Abi
+    abi = Abi(ABI_FOR_ARCH[arch], "little")
+    digits, bit = abi.nsig // 4, lambda name: 1 << (abi.signals[name] - 1)
+    out = run_pyemu(arch, [guest("status_signals", arch)])
+    assert out.status == 0, out.text()
+    lines = dict(line.split(":\t") for line in out.stdout.decode().splitlines())
+    assert lines["Threads"] == "1"
+    assert lines["SigPnd"] == lines["SigBlk"] == f"{bit('SIGUSR2'):0{digits}x}"
+    assert lines["ShdPnd"] == "0" * digits
+    assert lines["SigIgn"] == f"{bit('SIGPIPE'):0{digits}x}"
+    assert lines["SigCgt"] == f"{bit('SIGUSR1'):0{digits}x}"
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_pidfds(arch):
+    out = assert_same(arch, [guest("pidfd", arch)])
+    assert b"handled 1\n" in out.stdout and b"child killed by SIGTERM" in out.stdout, out.text()

@@ -193,3 +193,11 @@ def test_mqueue_where_qemu_differs(arch):
         "mq_notify(q, &ev): -1 Invalid argument (errno 22)\n"
         "mq_notify(-1, NULL): -1 Bad file descriptor (errno 9)\n"
     ), out.text()
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_forkpty_child_on_its_own_terminal(arch):
+    """CPython's pty.fork: TIOCGPTPEER kept its access mode, TIOCSCTTY made the pty the
+    child's terminal (glibc's login_tty ended the child with status 1 when it failed)."""
+    out = assert_same(arch, [guest("forkpty", arch)])
+    assert b"child: leader 1, setsid again -1, tty foreground is mine 1" in out.stdout, out.text()

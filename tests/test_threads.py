@@ -50,3 +50,9 @@ def test_wake_event_set_by_a_signal_handler_in_the_waiting_thread():
     proc = subprocess.run([sys.executable, "-c", WAKE_STRESS], cwd=REPO_ROOT, capture_output=True,
                           text=True, timeout=60)
     assert (proc.returncode, proc.stdout) == (0, "done True\n"), proc.stderr[-2000:]
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_signals_to_a_thread_restore_its_own_registers(arch):
+    out = assert_same(arch, [guest("thread_signals", arch, THREAD_FLAGS)])
+    assert out.stdout.count(b"handled 2000") == 2, out.text()

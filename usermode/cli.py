@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass
-from typing import Callable, NoReturn
+from typing import Any, Callable, NoReturn
 
 from . import __version__
 from .errors import PyemuError, UsageError
@@ -35,13 +35,20 @@ OPTIONS = (
     Option("-seed", "PYEMU_RAND_SEED", "n", "seed for AT_RANDOM and getrandom (deterministic)"),
     Option("-strace", "PYEMU_STRACE", None, "log every syscall on stderr"),
     Option("-d", "PYEMU_LOG_ITEMS", "item[,...]", "log items: in_asm, exec ('-d help' lists them)"),
-    Option("-D", "PYEMU_LOG_FILENAME", "logfile", "write the -d log to logfile, not stderr"),
+    Option("-D", "PYEMU_LOG_FILENAME", "logfile",
+           "write the -d log and the -strace lines to logfile, not stderr"),
     Option("-coverage", "PYEMU_COVERAGE", "file", "write the blocks that ran to file at exit"),
+    Option("-coverage-format", "PYEMU_COVERAGE_FORMAT", "drcov|plain",
+           "the -coverage file's format (default drcov)"),
     Option("-g", "PYEMU_GDB", "port", "wait for gdb on 127.0.0.1:port before the first "
            "instruction"),
     Option("-v", "PYEMU_VERBOSE", None, "say which arch, sysroot and engine were chosen"),
     Option("-host-exec", "PYEMU_HOST_EXEC", None,
            "let the guest execve host programs (run natively); otherwise ENOEXEC"),
+    Option("-timeout", "PYEMU_TIMEOUT", "seconds",
+           "end the run after this wall time (status 124)"),
+    Option("-max-insns", "PYEMU_MAX_INSNS", "n",
+           "end the run after exactly n guest instructions (status 123)"),
     Option("-version", None, None, "print the version and exit"),
 )
 _BY_FLAG = {o.flag: o for o in OPTIONS}
@@ -153,6 +160,11 @@ def build_config(arch: str | None, args: list[str], environ: dict[str, str]):
         seed_value = int(seed, 0) if seed is not None else None
     except ValueError:
         raise UsageError(f"bad -seed '{seed}'") from None
+    coverage_format = values.get("-coverage-format", "drcov")
+    if coverage_format not in ("drcov", "plain"):
+        raise UsageError(f"unknown coverage format '{coverage_format}' (drcov or plain)")
+    timeout = _positive(values, "-timeout", float)
+    max_insns = _positive(values, "-max-insns", int)
     return RunConfig(
         program=program, argv=[os.fsencode(argv0)] + [os.fsencode(a) for a in rest[1:]],
         env=guest_environment(values), arch=arch, sysroot=values.get("-L"),
@@ -160,7 +172,20 @@ def build_config(arch: str | None, args: list[str], environ: dict[str, str]):
         seed=seed_value, strace="-strace" in values, verbose="-v" in values,
         log_unimplemented=bool(environ.get("PYEMU_LOG")), cpu_model=values.get("-cpu"),
         log_items=log_items, log_file=values.get("-D"), coverage=values.get("-coverage"),
-        host_exec="-host-exec" in values, gdb_port=_gdb_port(values.get("-g")))
+        host_exec="-host-exec" in values, timeout=timeout, max_insns=max_insns,
+        coverage_format=coverage_format, gdb_port=_gdb_port(values.get("-g")))
+
+
+def _positive(values: dict[str, str], flag: str, kind: type) -> Any:
+    if flag not in values:
+        return None
+    try:
+        value = kind(values[flag], 0) if kind is int else kind(values[flag])
+    except ValueError:
+        value = 0
+    if not value > 0:
+        raise UsageError(f"bad {flag} '{values[flag]}' (a positive number)")
+    return value
 
 
 def _gdb_port(text: str | None) -> int | None:
@@ -212,14 +237,62 @@ def _fail(message: str, status: int = 1) -> NoReturn:
     raise SystemExit(status)
 
 
+def _start_deadline(seconds: float) -> None:
+    """--timeout: pyemu leads its own process group (as GNU timeout does), so that the guest's
+    children can be ended with it and a shell pipeline's other commands are not."""
+    from .limits import TIMEOUT_STATUS, Deadline, kill_process_group_except_self
+
+    try:
+        os.setpgid(0, 0)
+    except OSError:         # a session leader already leads its group
+        pass
+
+    def expire(message: str) -> None:
+        sys.stderr.write(message + "\n")
+        kill_process_group_except_self()
+        end_process(TIMEOUT_STATUS)
+
+    Deadline(seconds, expire).start()
+
+
+def _thread_failed(args) -> None:
+    """An exception that ended one of pyemu's own threads: one line, never a traceback on the
+    guest's stderr (the traceback with PYEMU_DEBUG=1)."""
+    if os.environ.get("PYEMU_DEBUG"):
+        import traceback
+        traceback.print_exception(args.exc_type, args.exc_value, args.exc_traceback)
+    name = args.thread.name if args.thread is not None else "a thread"
+    sys.stderr.write(f"pyemu: internal error in {name}: {args.exc_type.__name__}: "
+                     f"{args.exc_value}\n")
+
+
+class _Discard:
+    """Where pyemu's own output goes when the process started with that fd closed (Python
+    then leaves sys.stdout or sys.stderr None): a closed fd swallows writes too."""
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
 def run_cli(arch: str | None, args: list[str] | None = None) -> int:
     args = sys.argv[1:] if args is None else args
+    import threading
+    threading.excepthook = _thread_failed
+    if sys.stdout is None:
+        sys.stdout = _Discard()     # type: ignore[assignment]
+    if sys.stderr is None:
+        sys.stderr = _Discard()     # type: ignore[assignment]
     try:
         config = build_config(arch, args, dict(os.environ))
         from .emulator import Emulation, die_by_signal
 
         emulation = Emulation(config)
         emulation.catch_host_signals()
+        if config.timeout is not None:
+            _start_deadline(config.timeout)
         status = emulation.run()
         if emulation.death_signal is not None:
             die_by_signal(emulation.death_signal)
@@ -240,7 +313,8 @@ def end_process(status: int) -> NoReturn:
     interpreter shutdown would tear engines and memory down under them."""
     for stream in (sys.stdout, sys.stderr):
         try:
-            stream.flush()
+            if stream is not None:      # None: the process started with that fd closed
+                stream.flush()
         except (OSError, ValueError):
             pass
     os._exit(status)

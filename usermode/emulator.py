@@ -23,6 +23,9 @@ from .syscalls.sigframe import SigInfo
 from .translate.memory import PAGE_SIZE, PROT_EXEC, PROT_READ, PROT_WRITE, AddressSpace
 
 DEFAULT_STACK_SIZE = 8 << 20
+# set by the boot code of a pyemu that a guest's execve started: its -D log continues the
+# file rather than starting it again
+LOG_APPEND = False
 
 
 @dataclass
@@ -43,9 +46,12 @@ class RunConfig:
     log_items: tuple[str, ...] = ()    # -d: "in_asm", "exec"
     log_file: str | None = None        # -D: where -d writes (default stderr)
     coverage: str | None = None        # file for the blocks that ran
+    coverage_format: str = "drcov"     # or "plain"
     host_exec: bool = False            # execve of a host program runs it (else ENOEXEC)
+    timeout: float | None = None       # --timeout: wall seconds (the command line enforces it)
+    max_insns: int | None = None       # --max-insns: guest instructions, then status 123
     gdb_port: int | None = None        # -g: wait for gdb on this port (usermode.gdbstub)
-    stderr: object = field(default=sys.stderr)
+    stderr: object = field(default_factory=lambda: sys.stderr)
 
 
 def select_cpu(elf: ElfFile, arch: str | None) -> CpuSpec:
@@ -107,15 +113,19 @@ class Emulation:
         self.kernel.host_exec = config.host_exec
         self.entry = interp.entry if interp else image.entry
         self.sp = self._build_stack(elf, image, interp, process, model.hwcap, model.hwcap2)
-        self.tracer = Tracer(config.stderr, strace=config.strace,
+        # -D: the -d log and the -strace lines go to that file (qemu's rule), else to stderr
+        self._log_out: Any = None
+        if config.log_file and (config.log_items or config.strace):
+            self._log_out = self._open_log(config.log_file)
+        self.tracer = Tracer(self._log_out or config.stderr, strace=config.strace,
                              log_unimplemented=config.log_unimplemented)
         self.cpu.on_syscall = self.make_dispatcher(self.cpu)
         self.kernel.delivery = Delivery(self.kernel, self.cpu, self._map_sigreturn_page())
         self.runner = ThreadRunner(self)
         self.kernel.spawn_thread = self.runner.spawn
         self.blocks: Any = None          # translate.blocks.BlockCache, made for a feature
+        self.budget: Any = None          # limits.InstructionBudget, with --max-insns
         self._coverage: Any = None       # tracing.Coverage, with -coverage
-        self._log_out: Any = None        # where -d writes
         self._setup_tracing()
         self.debugger: Any = None        # gdbstub.Debugger, with -g
         if listener is not None:
@@ -144,21 +154,36 @@ class Emulation:
 
     def _setup_tracing(self) -> None:
         config = self.config
+        if config.max_insns is not None:
+            from .limits import InstructionBudget
+            self.budget = InstructionBudget(self.spec, config.max_insns)
+            self.watch_blocks(self.budget)
         if not config.log_items and not config.coverage:
             return
         from .symbols import Symbolizer
         from .tracing import Coverage, ExecLog, InAsmLog
         if config.log_items:
-            out = open(config.log_file, "w") if config.log_file else config.stderr
-            self._log_out = out
+            out = self._log_out or config.stderr
             # a function address's bit 0 is the Thumb bit where there is one
             symbols = Symbolizer(self.space, ~1 if self.spec.mode_flag else ~0)
             for item in config.log_items:
                 log = {"in_asm": InAsmLog, "exec": ExecLog}[item]
                 self.watch_blocks(log(self.spec, out, symbols))
         if config.coverage:
-            self._coverage = Coverage(config.coverage)
+            self._coverage = Coverage(config.coverage, self.space, config.coverage_format)
             self.watch_blocks(self._coverage)
+
+    @staticmethod
+    def _open_log(path: str) -> Any:
+        """The -D file, on one of pyemu's own fds (the guest can neither see nor close it);
+        appended to by a pyemu an execve started (LOG_APPEND, set by its boot code)."""
+        from .kernel.fdspace import PRIVATE
+        mode = os.O_APPEND if LOG_APPEND else os.O_TRUNC
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | mode | os.O_CLOEXEC, 0o666)
+        except OSError as err:
+            raise MissingFile(f"{path}: {err.strerror}") from None
+        return open(PRIVATE.adopt(fd), "w")
 
     def finish_tracing(self) -> None:
         """At exit: write what the features collected, flush the -d log."""
@@ -187,6 +212,8 @@ class Emulation:
             options += [b"-L", os.fsencode(self.sysroot.prefix)]
         if self.config.strace:
             options.append(b"-strace")
+            if self.config.log_file:    # the exec'd program's lines follow ours (appended)
+                options += [b"-D", os.fsencode(os.path.abspath(self.config.log_file))]
         if self.config.host_exec:
             options.append(b"-host-exec")
         if self.config.stack_size != DEFAULT_STACK_SIZE:
@@ -237,10 +264,17 @@ class Emulation:
     death_signal: int | None = None   # host signal number when the guest was killed by one
 
     def catch_host_signals(self) -> None:
-        """Route signals sent to this process to the guest (the command line does this)."""
-        from .kernel.hostsig import HostSignals
+        """Route signals sent to this process to the guest (the command line does this), and
+        start the guest with the signal mask, ignored signals and pending signals the process
+        inherited (from a guest's execve through pyemu, or from whatever started pyemu)."""
+        from .kernel.hostsig import HostSignals, take_inherited
 
         delivery = self.kernel.delivery
+        inherited = take_inherited(self.abi)
+        state = self.kernel.threads.main.signals
+        state.blocked = inherited.blocked
+        for signo in inherited.ignored:
+            state.actions[signo] = {"sa_handler": 1}
 
         def terminates(guest: int) -> bool:
             name = self.abi.signal_names.get(guest, "")
@@ -260,7 +294,11 @@ class Emulation:
                 self.report_signal(guest, default_action(name) == "core")
                 die_by_signal(self.abi.signal_to_host(guest), from_thread=True)
 
-        self.kernel.host_signals = HostSignals(self.abi, post, stop)
+        self.kernel.host_signals = host = HostSignals(self.abi, post, stop)
+        for signo in inherited.ignored:
+            host.follow(signo, 1)
+        for signo in inherited.pending:
+            delivery.post(SigInfo(signo))
 
     def run(self) -> int:
         """Run to the end; the process's exit status (128+N for a death by signal N).
@@ -283,6 +321,13 @@ class Emulation:
         a death by signal; the exit status. Called with the guest lock held, which it keeps."""
         self.kernel.threads.exiting = True
         self.finish_tracing()
+        if self.config.strace:
+            name = self.abi.signal_names.get(done.signal) if done.signal is not None else None
+            self.tracer.exited(self.kernel.thread.tid, done.status, name)
+        message = getattr(done, "message", None)      # a run limit's (limits.LimitReached)
+        if message:
+            self.config.stderr.write(message + "\n")
+            self.config.stderr.flush()
         if done.signal is not None:
             self.report_signal(done.signal, done.core)
             self.death_signal = self.abi.signal_to_host(done.signal)

@@ -13,14 +13,22 @@ from typing import Any
 
 from .errors import GuestExit, ThreadExit
 from .kernel.threads import GuestThread, SignalState
+from .limits import BudgetExhausted
 from .syscalls.sigframe import SigInfo
 from .translate.cpu import Cpu, preemptible
 
 class ThreadRunner:
+    # CPUs of threads that ended, kept for new threads: an engine keeps its translated code,
+    # so a new thread does not translate everything it runs again (Python's threads run the
+    # same interpreter code: about 20 ms a thread before). They stay attached to the address
+    # space, so their mappings follow the process's.
+    SPARE_CPUS = 8
+
     def __init__(self, emulation: Any):
         self.em = emulation
         self.k = emulation.kernel
         self.threads = self.k.threads
+        self._spare: list[Cpu] = []
 
     def cpus(self) -> list[Cpu]:
         """The CPUs of the live guest threads."""
@@ -35,7 +43,10 @@ class ThreadRunner:
         deliver_when_preempted = not cpu.spec.delay_slots
         debugger = self.em.debugger
         while True:
-            fault = cpu.run(start) if debugger is None else debugger.run(cpu, start)
+            try:
+                fault = cpu.run(start) if debugger is None else debugger.run(cpu, start)
+            except BudgetExhausted as spent:        # --max-insns: the last few, then the end
+                raise self.em.budget.finish(cpu, spent) from None
             start = None
             if fault is not None:
                 signo = abi.signals.get(fault.signal, abi.signals["SIGSEGV"])
@@ -52,7 +63,7 @@ class ThreadRunner:
     def spawn(self, flags: int, stack: int, ptid: int, tls: int, ctid: int) -> int:
         """clone(CLONE_VM|CLONE_THREAD|...): a new engine and host thread; returns the tid."""
         c, parent = self.k.abi.const, self.k.thread
-        cpu = Cpu(self.em.spec, self.em.space, parent.cpu.model)
+        cpu = self._spare.pop() if self._spare else self._new_cpu(parent.cpu.model)
         self._copy_context(parent.cpu, cpu)
         if stack:
             cpu.write(cpu.spec.sp, stack)
@@ -62,8 +73,6 @@ class ThreadRunner:
             cpu.write(spec.error_flag_reg, 0)
         if flags & c["CLONE_SETTLS"]:
             cpu.set_tls(tls)
-        cpu.on_syscall = self.em.make_dispatcher(cpu)
-        self.em.cpu_created(cpu)
         signals = SignalState(actions=parent.signals.actions, blocked=parent.signals.blocked)
         thread = GuestThread(0, cpu, signals)
         ready = threading.Event()
@@ -82,6 +91,12 @@ class ThreadRunner:
         if flags & c["CLONE_CHILD_CLEARTID"]:
             thread.tid_address = ctid
         return thread.tid
+
+    def _new_cpu(self, model: Any) -> Cpu:
+        cpu = Cpu(self.em.spec, self.em.space, model)
+        cpu.on_syscall = self.em.make_dispatcher(cpu)
+        self.em.cpu_created(cpu)
+        return cpu
 
     def _copy_context(self, src: Cpu, dst: Cpu) -> None:
         frame = self.k.abi.spec.sigframe
@@ -122,7 +137,10 @@ class ThreadRunner:
             except Exception:
                 pass
             self.threads.futexes.wake(thread.tid_address, 1 << 30)
-        self.em.space.detach(thread.cpu)
+        if len(self._spare) < self.SPARE_CPUS:
+            self._spare.append(thread.cpu)
+        else:
+            self.em.space.detach(thread.cpu)
 
     def end_process(self, done: GuestExit) -> None:
         """exit_group or a fatal signal in a thread other than the main one: the whole

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import functools
 import os
+import struct
+from dataclasses import dataclass
 from typing import Any, Callable, TextIO
 
 LOG_ITEMS = {"in_asm": "the guest code of each new block, disassembled",
@@ -76,16 +78,49 @@ class ExecLog:
         self.out.write(f"Trace: 0x{self.word.format(block.address)} [{block.size}]\n")
 
 
-class Coverage:
-    """Blocks that ran: written at exit as ``address size executions`` lines, by address."""
+COVERAGE_FORMATS = ("drcov", "plain")
 
-    def __init__(self, path: str):
+
+@dataclass
+class Module:
+    """A mapped ELF file, for drcov's module table."""
+
+    id: int
+    path: str
+    base: int
+    end: int
+
+
+class Coverage:
+    """Blocks that ran, written at exit (a forked child writes ``FILE.PID``):
+
+    - ``drcov`` (DynamoRIO's drcov format, version 2, as Lighthouse, bncov and Dragon Dance
+      read it): a module table naming each ELF file the blocks ran in (its host path, where
+      the tools find it; load base; end), then the blocks as (offset from their module's base, size, module id) records;
+      blocks in memory that is no file's (code a program generated) are left out, as drcov
+      does;
+    - ``plain``: ``address size executions`` lines, by address.
+    """
+
+    def __init__(self, path: str, space: Any = None, fmt: str = "drcov"):
         self.path = path
+        self.space = space
+        self.format = fmt
         self.ran: dict[tuple[int, int], int] = {}
+        self.modules: dict[str, Module] = {}
+        self.module_of: dict[int, Module] = {}        # block address -> its module
         self.pid = os.getpid()
 
     def new_block(self, block: Any) -> None:
-        pass
+        vma = self.space.find(block.address) if self.space is not None else None
+        if vma is None or not vma.name.startswith("/"):
+            return
+        module = self.modules.get(vma.name)
+        base = vma.start - vma.offset
+        if module is None:
+            module = self.modules[vma.name] = Module(len(self.modules), vma.name, base, vma.end)
+        module.base, module.end = min(module.base, base), max(module.end, vma.end)
+        self.module_of[block.address] = module
 
     def write(self, blocks: Any) -> None:
         """Write the counts of ``blocks`` (the cache's) and of those dropped before."""
@@ -94,10 +129,33 @@ class Coverage:
             key = (block.address, block.size)
             ran[key] = ran.get(key, 0) + block.executions
         path = self.path if os.getpid() == self.pid else f"{self.path}.{os.getpid()}"
-        with open(path, "w") as f:
-            f.write("# pyemu coverage: address size executions\n")
-            for (address, size), count in sorted(ran.items()):
-                f.write(f"0x{address:x} {size} {count}\n")
+        if self.format == "plain":
+            with open(path, "w") as f:
+                f.write("# pyemu coverage: address size executions\n")
+                for (address, size), count in sorted(ran.items()):
+                    f.write(f"0x{address:x} {size} {count}\n")
+            return
+        with open(path, "wb") as f:
+            f.write(self.drcov(ran))
+
+    def drcov(self, ran: dict[tuple[int, int], int]) -> bytes:
+        modules = sorted(self.modules.values(), key=lambda m: m.id)
+        lines = ["DRCOV VERSION: 2", "DRCOV FLAVOR: pyemu",
+                 f"Module Table: version 2, count {len(modules)}",
+                 "Columns: id, base, end, entry, checksum, timestamp, path"]
+        for m in modules:
+            lines.append(f"{m.id:3d}, 0x{m.base:016x}, 0x{m.end:016x}, 0x{0:016x}, "
+                         f"0x{0:08x}, 0x{0:08x}, {m.path}")
+        records = bytearray()
+        count = 0
+        for address, size in sorted(ran):
+            module = self.module_of.get(address)
+            if module is None or not module.base <= address < module.end:
+                continue
+            records += struct.pack("<IHH", address - module.base, min(size, 0xFFFF), module.id)
+            count += 1
+        lines.append(f"BB Table: {count} bbs")
+        return ("\n".join(lines) + "\n").encode() + bytes(records)
 
     def dropped(self, block: Any) -> None:
         """Keep the counts of a block the cache drops (its code changed or went away)."""

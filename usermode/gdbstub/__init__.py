@@ -19,6 +19,7 @@ import threading
 from typing import Any
 
 from ..errors import PyemuError
+from ..kernel.fdspace import PRIVATE
 from ..translate.cpu import debuggable
 from .control import Debugger
 from .inferior import Inferior
@@ -46,7 +47,12 @@ def listen(port: int) -> socket.socket:
         listener.close()
         raise GdbStubError(f"cannot listen for gdb on 127.0.0.1:{port}: "
                            f"{err.strerror or err}") from None
-    return listener
+    return private_socket(listener)
+
+
+def private_socket(sock: socket.socket) -> socket.socket:
+    """``sock`` moved out of the guest's reach (``kernel.fdspace``)."""
+    return socket.socket(fileno=PRIVATE.adopt(sock.detach()))
 
 
 def start(listener: socket.socket, kernel: Any, spec: Any) -> Debugger:

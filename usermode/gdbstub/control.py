@@ -54,12 +54,12 @@ class Debugger:
         self.stop: Stop | None = None              # the stop gdb is looking at (None: running)
         self.last_thread: Any = kernel.threads.main
         self.wake: Callable[[], None] = lambda: None   # tells the server a stop is waiting
+        self.release: Callable[[], None] = lambda: None    # closes the server's descriptors
         self._cond = threading.Condition()
         self._epoch = 0                            # counts resumes
         self._policy: dict[int, str] = {}
         self._default: str | None = None
         self._signal = 0                           # for the stopped thread's pending signal
-        self._hooks: dict[Any, DebugHooks] = {}
         self._break_pc: dict[int, int] = {}        # tid -> the breakpoint it stopped at
         self._interrupting = False
         self._sent = threading.Event()             # the exit report went out
@@ -74,7 +74,6 @@ class Debugger:
         mode = self._turn(thread)
         hooks = self._hooks_of(cpu)
         if not self.attached:
-            hooks.clear()
             return cpu.run()
         self.last_thread = thread
         if self._break_pc.pop(thread.tid, None) == cpu.read(cpu.spec.pc):
@@ -151,13 +150,13 @@ class Debugger:
                 self._cond.wait()
 
     def _hooks_of(self, cpu: Any) -> DebugHooks:
+        """``cpu``'s hooks, brought in line with gdb's breakpoints and watchpoints (none after
+        a detach): a new thread's engine, or an ended thread's engine serving a new one, may
+        have missed changes. Called with the engine stopped."""
         with self._cond:
-            hooks = self._hooks.get(cpu)
-            if hooks is None:
-                hooks = self._hooks[cpu] = DebugHooks(cpu)
-                if self.attached:
-                    hooks.set_breakpoints(set(self.breakpoints))
-                    hooks.set_watchpoints(set(self.watchpoints))
+            hooks = cpu.debug_hooks or DebugHooks(cpu)
+            hooks.set_breakpoints(set(self.breakpoints))
+            hooks.set_watchpoints(set(self.watchpoints))
             return hooks
 
     def exited(self, status: int, death_signal: int) -> None:
@@ -172,9 +171,14 @@ class Debugger:
 
     def forked(self) -> None:
         """In a forked child: the server thread is not there, the connection is the
-        parent's. Run free, as qemu does (the hooks are dropped before the child runs on)."""
+        parent's. Run free, as qemu does (the hooks are dropped before the child runs on),
+        and close the child's copies of the stub's descriptors (gdb would not see the
+        connection end while a child kept one)."""
         self._cond = threading.Condition()
         self.attached = False
+        self.breakpoints.clear()
+        self.watchpoints.clear()
+        self.release()
 
     # -- the server's side (all-stop: called while a stop is being served) -------------------
     def live_threads(self) -> list[Any]:
@@ -192,13 +196,11 @@ class Debugger:
         self._apply(lambda hooks: hooks.set_watchpoints(set(self.watchpoints)))
 
     def _apply(self, change: Callable[[DebugHooks], None]) -> None:
+        """Change the hooks of the live threads' engines (an ended thread's engine kept for
+        a new thread catches up in _hooks_of)."""
         with self._cond:
-            live = {t.cpu for t in self.live_threads()}
-            for cpu, hooks in list(self._hooks.items()):
-                if cpu in live:
-                    change(hooks)
-                else:
-                    del self._hooks[cpu]        # an ended thread's engine
+            for thread in self.live_threads():
+                change(thread.cpu.debug_hooks or DebugHooks(thread.cpu))
 
     def resume(self, policy: dict[int, str], default: str | None, signal: int) -> None:
         """Let the threads run as gdb said; ``signal`` goes to the stopped thread."""

@@ -11,6 +11,8 @@ import os
 import struct
 from typing import Any
 
+from ..kernel.fdspace import PRIVATE
+
 # gdb's File-I/O errno values (gdbsupport/fileio.h)
 _FILEIO_ERRNO = {errno.EPERM: 1, errno.ENOENT: 2, errno.EINTR: 4, errno.EBADF: 9,
                  errno.EACCES: 13, errno.EFAULT: 14, errno.EBUSY: 16, errno.EEXIST: 17,
@@ -20,7 +22,7 @@ _FILEIO_ERRNO = {errno.EPERM: 1, errno.ENOENT: 2, errno.EINTR: 4, errno.EBADF: 9
 _FILEIO_UNKNOWN = 9999
 _FILEIO_ACCESS_MODE = 3            # O_RDONLY 0, O_WRONLY 1, O_RDWR 2
 _FIO_STAT = struct.Struct(">7IQQQ3I")
-_MAX_OPEN = 64
+_MAX_OPEN = 4               # pyemu's own descriptors are few (kernel.fdspace); gdb opens one
 _MAX_PREAD = 0x1FF0          # escaped, it still fits the packet size (0x4000)
 
 
@@ -53,7 +55,7 @@ class HostFiles:
             raise OSError(errno.EROFS, "read-only")
         if len(self._open) >= _MAX_OPEN:
             raise OSError(errno.EMFILE, "too many open files")
-        host = os.open(self.paths.host(guest), os.O_RDONLY | os.O_CLOEXEC)
+        host = PRIVATE.adopt(os.open(self.paths.host(guest), os.O_RDONLY | os.O_CLOEXEC))
         fd, self._next = self._next, self._next + 1
         self._open[fd] = host
         return b"F%x" % fd
@@ -70,7 +72,7 @@ class HostFiles:
         return b"F%x;" % len(data) + data
 
     def _close(self, args: list[bytes]) -> bytes:
-        os.close(self._host_fd(args[0]))
+        PRIVATE.close(self._host_fd(args[0]))
         del self._open[int(args[0], 16)]
         return b"F0"
 
@@ -88,5 +90,5 @@ class HostFiles:
 
     def close_all(self) -> None:
         for host in self._open.values():
-            os.close(host)
+            PRIVATE.close(host)
         self._open.clear()

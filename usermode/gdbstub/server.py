@@ -15,6 +15,7 @@ import socket
 import sys
 from typing import Any, Callable
 
+from ..kernel.fdspace import PRIVATE
 from ..translate.debug import Watch
 from ..translate.memory import GuestFault
 from .control import Debugger, Stop
@@ -47,8 +48,9 @@ class GdbServer:
         self.selected: Any = None           # Hg: the thread registers are read from
         self.continue_thread = -1           # Hc: the thread legacy c/s apply to
         self.swbreak = False                # gdb said it understands swbreak/hwbreak stops
-        self._wake_r, self._wake_w = os.pipe()
+        self._wake_r, self._wake_w = PRIVATE.pipe()        # out of the guest's reach
         debugger.wake = lambda: os.write(self._wake_w, b"!")
+        debugger.release = self.release
         self._commands: dict[str, Callable[[bytes], bytes | None]] = {
             "?": self._why, "g": self._read_registers, "G": self._write_registers,
             "p": self._read_register, "P": self._write_register, "m": self._read_memory,
@@ -63,8 +65,10 @@ class GdbServer:
     def serve(self) -> None:
         """Accept gdb, then serve until the process ends or gdb leaves (the thread's body)."""
         try:
+            from . import private_socket
             sock, _ = self.listener.accept()
-            self.listener.close()
+            self._close_listener()
+            sock = private_socket(sock)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             self.channel = Channel(sock)
             while True:
@@ -81,13 +85,31 @@ class GdbServer:
         except Exception as exc:     # a bug in the stub: say so, let the guest run on
             sys.stderr.write(f"pyemu: gdb stub: internal error: {type(exc).__name__}: {exc}\n")
         self.debugger.detach()
+        self.release()
+
+    def _close_listener(self) -> None:
+        PRIVATE.numbers.discard(self.listener.fileno())
+        self.listener.close()
+
+    def release(self) -> None:
+        """Close the stub's descriptors (at the end of the session; in a forked child, only
+        its copies: the connection goes on in the parent)."""
         self.files.close_all()
+        if self.listener.fileno() >= 0:
+            self._close_listener()
         if self.channel is not None:
+            PRIVATE.numbers.discard(self.channel.fileno())      # -1 once closed
             self.channel.close()
+        for fd in (self._wake_r, self._wake_w):
+            PRIVATE.close(fd)
 
     def _await_stop(self) -> Stop:
-        """Wait, while the guest runs, for its next stop; Ctrl-C asks for one."""
+        """Wait, while the guest runs, for its next stop; Ctrl-C asks for one. (poll, not
+        select: pyemu's own descriptors lie above FD_SETSIZE, see kernel.fdspace)"""
         channel = self.channel
+        poller = select.poll()
+        poller.register(channel.fileno(), select.POLLIN)
+        poller.register(self._wake_r, select.POLLIN)
         while True:
             stop = self.debugger.stop
             if stop is not None:
@@ -95,10 +117,10 @@ class GdbServer:
             if channel.interrupted:
                 channel.interrupted = False
                 self.debugger.interrupt()
-            ready, _, _ = select.select([channel, self._wake_r], [], [])
+            ready = {fd for fd, _ in poller.poll()}
             if self._wake_r in ready:
                 os.read(self._wake_r, 4096)
-            if channel in ready and not channel.pump():
+            if channel.fileno() in ready and not channel.pump():
                 raise Detached
 
     def _serve_stopped(self, stop: Stop) -> None:

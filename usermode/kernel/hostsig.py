@@ -13,7 +13,10 @@ import contextlib
 import os
 import signal
 import threading
+from dataclasses import dataclass
 from typing import Any, Callable, Iterator
+
+from .fdspace import PRIVATE
 
 
 # Caught from the start: their guest default actions are emulated (terminate, ignore, core).
@@ -26,6 +29,46 @@ CAUGHT = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGAL
 # the faulting instruction repeat forever).
 SYNCHRONOUS = ("SIGSEGV", "SIGBUS", "SIGILL", "SIGFPE")
 _SYNCHRONOUS = frozenset(getattr(signal, name) for name in SYNCHRONOUS)
+
+
+# Python ignores these itself when it starts: whether the process inherited them ignored is
+# unknown, unless pyemu exec'd itself and said so (INHERITED_IGNORE, set by the re-exec's boot
+# code: see syscalls.handlers.process.reexec_command).
+PYTHON_IGNORES = ("SIGPIPE", "SIGXFSZ")
+INHERITED_IGNORE: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True)
+class Inherited:
+    """What a process gets from the one that exec'd it, in guest signal numbers."""
+
+    blocked: int            # the signal mask (bit n-1 for signal n)
+    ignored: tuple[int, ...]
+    pending: tuple[int, ...]
+
+
+def take_inherited(abi: Any) -> Inherited:
+    """The host signal mask, ignored dispositions and pending signals this process started
+    with, as guest signals (the kernel keeps all three across execve, and resets handled
+    dispositions). The pending ones are taken off the host and the host mask is cleared:
+    pyemu itself needs every host signal; the guest's mask is emulated."""
+    blocked_host = signal.pthread_sigmask(signal.SIG_BLOCK, [])
+    pending_host = signal.sigpending() & blocked_host
+    for sig in pending_host:
+        signal.sigtimedwait([sig], 0)
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
+    python_ignores = {getattr(signal, name) for name in PYTHON_IGNORES}
+    ignored = [sig for sig in signal.valid_signals()
+               if sig not in _SYNCHRONOUS and signal.getsignal(sig) == signal.SIG_IGN
+               and (sig not in python_ignores or sig in INHERITED_IGNORE)]
+
+    def guest(sigs: Any) -> list[int]:
+        return sorted(g for g in map(abi.signal_from_host, sigs) if g is not None)
+
+    mask = 0
+    for signo in guest(blocked_host):
+        mask |= 1 << (signo - 1)
+    return Inherited(mask, tuple(guest(ignored)), tuple(guest(pending_host)))
 
 
 class HostSignals:
@@ -58,7 +101,9 @@ class HostSignals:
             self._catch(host)
 
     def _start_waker(self) -> None:
-        r, w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        r, w = PRIVATE.pipe()       # out of the guest's reach (see kernel.fdspace)
+        os.set_blocking(r, False)
+        os.set_blocking(w, False)
         self._wake_r, self._wake_w = r, w
         signal.set_wakeup_fd(w, warn_on_full_buffer=False)
         threading.Thread(target=self._waker, args=(r,), name="pyemu-signal-waker",
@@ -79,8 +124,8 @@ class HostSignals:
     def after_fork(self) -> None:
         """In the child (signals still blocked): threads do not survive fork, and the wakeup
         pipe must not be the parent's."""
-        os.close(self._wake_r)
-        os.close(self._wake_w)
+        PRIVATE.close(self._wake_r)
+        PRIVATE.close(self._wake_w)
         self._start_waker()
 
     def _on_signal(self, host: int, _frame: Any) -> None:
@@ -93,12 +138,16 @@ class HostSignals:
 
     def _waker(self, wake_r: int) -> None:
         import select
+        poller = select.poll()      # not select(): the fd is above FD_SETSIZE
+        poller.register(wake_r, select.POLLIN)
         while True:
-            select.select([wake_r], [], [])
             try:
+                poller.poll()
                 numbers = os.read(wake_r, 512)
             except BlockingIOError:
                 continue
+            except OSError:     # the pipe is gone (a fork's child replaced it): this waker too
+                return
             for host in set(numbers):
                 guest = self.abi.signal_from_host(host)
                 if guest is not None:

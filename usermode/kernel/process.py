@@ -5,7 +5,7 @@ import os
 import random
 import sys
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterable
 
 from ..translate.memory import AddressSpace
 from .threads import GuestThread, SignalState, Threads
@@ -86,6 +86,10 @@ class Kernel:
         return os.urandom(n)
 
 
+def _mask(signals: Iterable[int]) -> int:
+    return sum(1 << (s - 1) for s in set(signals))
+
+
 class ProcView:
     """The process as /proc shows it (``sysroot.procfs.ProcessView``), read live from the kernel."""
 
@@ -102,6 +106,16 @@ class ProcView:
         self.cpuinfo = k.cpu.spec.cpuinfo(k.cpu.model, os.cpu_count() or 1)
         stack = next((v for v in k.space.vmas() if v.name == "[stack]"), None)
         self.stack_start = stack.end if stack else 0
+        threads = k.threads
+        self.threads = sum(1 for t in threads.by_tid.values() if t.alive) or 1
+        self.nsig = k.abi.nsig
+        state = k.signals
+        self.sig_pending = _mask(state.pending)
+        self.shared_pending = _mask(threads.shared_pending)
+        self.blocked = state.blocked
+        handlers = {signo: action.get("sa_handler", 0) for signo, action in state.actions.items()}
+        self.ignored = _mask(s for s, h in handlers.items() if h == 1)
+        self.caught = _mask(s for s, h in handlers.items() if h not in (0, 1))
 
     def maps(self):
         from ..sysroot.procfs import MapEntry

@@ -8,6 +8,7 @@ points the CPU at the handler; ``sigreturn`` restores what the frame saved.
 """
 from __future__ import annotations
 
+import weakref
 from collections import OrderedDict
 from typing import Any
 
@@ -27,7 +28,9 @@ class Delivery:
         self.frame: FrameSpec = k.abi.spec.sigframe
         self.trampoline = trampoline
         f = self.frame
-        self._regs = cpu.registers([name for name, _ in f.regs])
+        self._names = [name for name, _ in f.regs]
+        # one register batch per CPU (each guest thread has its own engine)
+        self._batches: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
         self._fp = [cpu.reg_id(name) for name in f.fp_regs]
         self._fp_saved: OrderedDict[int, list[int]] = OrderedDict()
         c = k.abi.const
@@ -156,7 +159,10 @@ class Delivery:
     def _setup_frame(self, cpu: Any, signo: int, info: SigInfo, handler: int) -> None:
         f, action = self.frame, self.state.actions[signo]
         flags = action.get("sa_flags", 0)
-        words = self._regs.read()
+        batch = self._batches.get(cpu)
+        if batch is None:
+            batch = self._batches[cpu] = cpu.registers(self._names)
+        words = batch.read()
         saved = dict(zip((name for name, _ in f.regs), words))
         sp = cpu.read(cpu.spec.sp)
         ss_sp, ss_flags, ss_size = self.state.altstack

@@ -10,6 +10,8 @@ import errno as host_errno
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from ..errors import GuestExit, ThreadExit
+from ..kernel.fdspace import PRIVATE
 from ..translate.memory import GuestFault
 from . import handlers  # noqa: F401  (registers every handler)
 from .abi import MAX_ERRNO, Abi
@@ -25,6 +27,21 @@ class Entry:
     handler: Handler
     decode: Decoder
     slots: int          # argument words used (registers, then stack on o32)
+    # whether an fd argument names one of pyemu's own fds (None: the call takes no fd)
+    names_private_fd: Callable[[Any], bool] | None = None
+
+
+def make_fd_check(arg_types: tuple[str, ...]) -> Callable[[Any], bool] | None:
+    """A function of the decoded arguments: does any fd argument name one of pyemu's own fds
+    (kernel.fdspace)? Those are closed fds for the guest: the call fails with EBADF. None when
+    the call takes no fd."""
+    slots = [i for i, t in enumerate(arg_types) if ARG_TYPES[t][1] in ("fd", "dirfd")]
+    if not slots:
+        return None
+    source = f"def check(v):\n    return {' or '.join(f'v[{i}] in P' for i in slots)}\n"
+    scope: dict[str, Any] = {"P": PRIVATE.numbers}
+    exec(compile(source, f"<fd check {','.join(arg_types)}>", "exec"), scope)
+    return scope["check"]
 
 
 def make_decoder(arg_types: tuple[str, ...], abi: Abi, first: int = 0) -> tuple[Decoder, int]:
@@ -85,7 +102,7 @@ class Dispatcher:
         if handler is not None:
             # the register words come with the number first; o32's stack words follow them
             decode, slots = make_decoder(handler.args, self.abi, first=1)
-            entry = Entry(name, handler, decode, slots)
+            entry = Entry(name, handler, decode, slots, make_fd_check(handler.args))
         self._table[nr] = entry
         return entry
 
@@ -109,6 +126,8 @@ class Dispatcher:
         if trace:
             self.tracer.call(k, entry.name, entry.handler.args, values)
         try:
+            if entry.names_private_fd is not None and entry.names_private_fd(values):
+                raise OSError(host_errno.EBADF, "one of pyemu's own descriptors")
             result = entry.handler.fn(k, *values)
         except OSError as exc:
             result = -self.abi.guest_errno(exc.errno or host_errno.EINVAL)
@@ -116,6 +135,10 @@ class Dispatcher:
             result = -self.abi.errno["EFAULT"]
         except InterruptedSyscall as intr:
             result = self._interrupted(cpu, intr.signo, words)
+        except (GuestExit, ThreadExit):
+            if trace:
+                self.tracer.no_return(k)
+            raise
         if trace:
             self.tracer.result(k, result, entry.handler.ret)
         if result.__class__ is int and not self._flag:     # the common case, inline

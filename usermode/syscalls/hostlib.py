@@ -22,6 +22,7 @@ AT_SYMLINK_NOFOLLOW, AT_SYMLINK_FOLLOW, AT_EMPTY_PATH = 0x100, 0x400, 0x1000
 MADV_DONTNEED = 4
 F_SETOWN_EX, F_GETOWN_EX = 15, 16
 TIOCGPTN, TIOCSPTLCK = 0x80045430, 0x40045431       # _IOR/_IOW('T', 0x30/0x31, int)
+TIOCGSID, TIOCGPTPEER = 0x5429, 0x5441               # not in Python's termios
 
 
 def _check(result: int) -> int:
@@ -167,8 +168,19 @@ def close_range(first: int, last: int, flags: int) -> None:
     _check(_close_range(first, last, flags))
 
 
+_libc.pidfd_getfd.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_uint]
+
+
+def pidfd_getfd(pidfd: int, targetfd: int) -> int:
+    """A copy of another process's fd (glibc 2.36's wrapper)."""
+    return _check(_libc.pidfd_getfd(pidfd, targetfd, 0))
+
+
 def address_of(view: memoryview) -> int:
-    """The host address of a writable memoryview's first byte (guest memory views are)."""
+    """The host address of a writable memoryview's first byte (guest memory views are); 0 for
+    an empty view (a zero-length buffer is legal everywhere, and has no byte to point at)."""
+    if not len(view):
+        return 0
     return ctypes.addressof(ctypes.c_char.from_buffer(view))
 
 

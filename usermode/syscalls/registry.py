@@ -24,7 +24,10 @@ ARG_TYPES: dict[str, tuple[str, str]] = {
     "long": ("sword", "d"), "ulong": ("word", "d"), "size": ("word", "d"),
     "ssize": ("sword", "d"), "ptr": ("word", "x"), "str": ("word", "str"),
     "mode": ("u32", "o"), "flags": ("u32", "x"), "oflags": ("u32", "oflags"),
-    "off": ("sword", "d"), "loff": ("pair", "d"), "u64": ("pair", "d"), "sig": ("i32", "d"),
+    "off": ("sword", "d"), "loff": ("pair", "d"), "u64": ("pair", "d"), "sig": ("i32", "sig"),
+    # shown by -strace as strace does: the bytes (the next argument is the length), PROT_* and
+    # MAP_* names
+    "buf": ("word", "buf"), "prot": ("i32", "prot"), "mapflags": ("i32", "mapflags"),
 }
 
 

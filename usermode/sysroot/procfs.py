@@ -36,6 +36,14 @@ class ProcessView(Protocol):
     auxv: tuple[tuple[int, int], ...]
     cpuinfo: str
     stack_start: int
+    threads: int                    # guest threads (pyemu's own are not the guest's)
+    nsig: int                       # signals in a sigset (64, MIPS 128)
+    # signal sets of the calling thread and its process, bit n-1 for signal n
+    sig_pending: int
+    shared_pending: int
+    blocked: int
+    ignored: int
+    caught: int
 
     def maps(self) -> Iterable[MapEntry]: ...
 
@@ -96,9 +104,18 @@ def _nul_joined(items: list[bytes]) -> bytes:
 
 
 def _status(view: ProcessView) -> bytes:
+    """The host's status lines, with the guest's name, thread count and signal sets."""
     with open("/proc/self/status", "rb") as f:
         host = f.read().decode(errors="replace").splitlines()
-    lines = [f"Name:\t{view.name}" if line.startswith("Name:") else line for line in host]
+    digits = view.nsig // 4
+    ours = {"Name": view.name, "Threads": str(view.threads),
+            "SigPnd": f"{view.sig_pending:0{digits}x}", "ShdPnd": f"{view.shared_pending:0{digits}x}",
+            "SigBlk": f"{view.blocked:0{digits}x}", "SigIgn": f"{view.ignored:0{digits}x}",
+            "SigCgt": f"{view.caught:0{digits}x}"}
+    lines = []
+    for line in host:
+        key = line.split(":", 1)[0]
+        lines.append(f"{key}:\t{ours[key]}" if key in ours else line)
     return ("\n".join(lines) + "\n").encode()
 
 

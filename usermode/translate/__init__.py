@@ -33,8 +33,7 @@ def _choose_engine() -> tuple[str | None, str]:
         reason = FALLBACK_REASON.read_text().strip().splitlines()[0]
     except (OSError, IndexError):
         reason = f"no patched engine in {BUNDLED_ENGINE.parent}"
-    return None, (f"the install did not build the patched engine: {reason} "
-                  "(install cmake, make and a C compiler, then reinstall pyemu)")
+    return None, f"the install did not build the patched engine: {reason}; then reinstall pyemu"
 
 
 _engine_dir, ENGINE_REASON = _choose_engine()

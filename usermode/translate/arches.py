@@ -94,6 +94,8 @@ class CpuSpec:
     # it, and on MIPS looking up the top address (kseg2) from user mode fails: every stop
     # (a preemption, an instruction count) then came back as an unmapped read.
     run_until: int | None = None
+    # Thumb: the top five bits of a halfword that starts a 32-bit instruction
+    thumb_wide_prefixes: tuple[int, ...] = ()
 
     @property
     def word_size(self) -> int:
@@ -142,6 +144,7 @@ ARM = CpuSpec(
     elf_machine=EM_ARM, elf_class=32, byteorder="little",
     pc="pc", sp="sp", link="lr", tls="c13_c0_3", syscall_intno=2,
     disasm=("ARM", ("ARM",)), disasm_thumb=("THUMB",),
+    thumb_wide_prefixes=(0b11101, 0b11110, 0b11111),
     trap_signals={1: "SIGILL", 7: "SIGTRAP", 3: "SIGSEGV", 4: "SIGSEGV"},
     models=(
         CpuModel("cortex-a15", "ARM_CORTEX_A15", _ARM_A15, cpuinfo=_ARM_CPUINFO.format(

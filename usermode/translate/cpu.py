@@ -12,7 +12,7 @@ import functools
 import os
 import threading
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import unicorn
 from unicorn import Uc, UcError
@@ -209,6 +209,7 @@ class Cpu:
         self._probing = False
         self._stepping = False
         self._step_lock = threading.Lock()
+        self.debug_hooks: Any = None     # translate.debug.DebugHooks, under a debugger
         self.on_syscall: Callable[[Cpu], None] = lambda cpu: None
         self._enable_fpu()
         self._splitter = None
@@ -318,19 +319,21 @@ class Cpu:
         self._changing_map(self.uc.ctl_remove_cache, start, end)
 
     # -- running -----------------------------------------------------------------------------
-    def run(self, start: int | None = None, count: int = 0) -> Fault | None:
+    def run(self, start: int | None = None, until: int | None = None,
+            count: int = 0) -> Fault | None:
         """Run guest code from ``start`` (default: the current pc) until something stops it,
-        or for ``count`` instructions.
+        until it reaches ``until``, or for ``count`` instructions.
 
-        Returns the Fault that stopped it, or None when preempt() (or a hook) stopped it.
-        Exceptions raised by the syscall callback (GuestExit among them) propagate from here.
+        Returns the Fault that stopped it, or None when preempt() (or a hook) stopped it (or
+        it reached ``until``). Exceptions raised by the syscall callback (GuestExit among them)
+        and by block hooks propagate from here.
         """
         begin = self.pc if start is None else start
         self._fault = None
         if self._splitter and self._splitter.pending:
             self._splitter.prepare()
         try:
-            self.uc.emu_start(begin, self._until, count=count)
+            self.uc.emu_start(begin, self._until if until is None else until, count=count)
             if self._pending is None and self.uc.reg_read(self._pc) == self._until:
                 # the guest jumped to the end address: no user code can run there
                 self._fault = Fault("SIGSEGV", "SEGV_MAPERR", self._until, self._until)
@@ -357,6 +360,18 @@ class Cpu:
         finally:
             with self._step_lock:
                 self._stepping = False
+
+    def run_to(self, address: int) -> Fault | None:
+        """Run straight-line code from the current pc up to ``address`` (not executing it).
+        (A run's end address stops at any instruction on every engine build; the instruction
+        count did not on pyemu's engine before its hook-stops-1 patch.)"""
+        # the end address is compiled into the code: the block at the pc is translated again
+        pc = self.uc.reg_read(self._pc)
+        self.invalidate_code(pc, pc + 1)
+        fault = self.run(None, address & ~1)
+        if fault is None:       # MIPS's translator halts there without updating the pc
+            self.uc.reg_write(self._pc, address & ~1)
+        return fault
 
     def preempt(self) -> None:
         """From another host thread: stop at the start of the next block; run() returns None.

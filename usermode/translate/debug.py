@@ -53,6 +53,7 @@ class DebugHooks:
 
     def __init__(self, cpu) -> None:
         self.cpu = cpu
+        cpu.debug_hooks = self              # one per engine, kept when the engine is reused
         self.hit: Hit | None = None
         self.skip_once: int | None = None    # resume: the breakpoint here is not hit again
         self._code: dict[int, int] = {}       # address -> hook handle

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import struct
 from typing import Any
 
+from ...kernel.fdspace import PRIVATE
 from ...kernel.process import ProcView
 from ...sysroot import procfs
 from .. import hostlib
@@ -167,10 +169,36 @@ def statx(k: Any, dirfd: int, path: int, flags: int, mask: int, buf: int) -> int
 _DIRENT_HEAD = struct.Struct("<QqHB")
 
 
+_OWN_FD_DIR = re.compile(rb"/proc/(\d+)(?:/task/\d+)?/fd(?:info)?")
+
+
+def _read_entries(fd: int, count: int) -> bytes:
+    """Host linux_dirent64 records; in a listing of this process's /proc/PID/fd (or fdinfo),
+    without pyemu's own descriptors (kernel.fdspace)."""
+    raw = hostlib.getdents64(fd, count)
+    if not raw:
+        return raw
+    try:
+        where = os.readlink(f"/proc/self/fd/{fd}".encode())
+    except OSError:
+        return raw
+    found = _OWN_FD_DIR.fullmatch(where)
+    if found is None or int(found.group(1)) != os.getpid():
+        return raw
+    kept, pos = bytearray(), 0
+    while pos < len(raw):
+        reclen = _DIRENT_HEAD.unpack_from(raw, pos)[2]
+        name = raw[pos + _DIRENT_HEAD.size:pos + reclen].split(b"\0", 1)[0]
+        if not (name.isdigit() and int(name) in PRIVATE.numbers):
+            kept += raw[pos:pos + reclen]
+        pos += reclen
+    return bytes(kept) if kept else _read_entries(fd, count)
+
+
 @syscall("getdents64", "fd", "ptr", "uint")
 def getdents64(k: Any, fd: int, dirp: int, count: int) -> int:
     """ssize_t getdents64(int fd, void *dirp, size_t count);"""
-    raw = hostlib.getdents64(fd, count)
+    raw = _read_entries(fd, count)
     if k.abi.byteorder == "little":
         k.space.write(dirp, raw)
         return len(raw)
@@ -195,7 +223,7 @@ def getdents(k: Any, fd: int, dirp: int, count: int) -> int:
     one host read fills the guest buffer; an inode number that does not fit is EOVERFLOW, an
     offset is truncated to the word (as the kernel's filldir does).
     """
-    raw = hostlib.getdents64(fd, count)
+    raw = _read_entries(fd, count)
     layout = k.abi.structs["linux_dirent"]
     head = layout.offsets["d_reclen"] + 2          # offsetof(struct linux_dirent, d_name)
     word, limit = k.abi.word_size, k.abi.word_mask

@@ -14,6 +14,7 @@ import sys
 import termios
 from typing import Any
 
+from ...kernel.fdspace import PRIVATE
 from ...translate.memory import GuestFault
 from .. import hostlib, state
 from ..flags import FlagTable
@@ -91,7 +92,7 @@ def _pipe_safe(fn):
     return wrapper
 
 
-@syscall("write", "fd", "ptr", "size")
+@syscall("write", "fd", "buf", "size")
 @_pipe_safe
 def write(k: Any, fd: int, buf: int, count: int) -> int:
     """ssize_t write(int fd, const void *buf, size_t count);"""
@@ -201,9 +202,17 @@ def dup(k: Any, fd: int) -> int:
     return _copy_codec(k, fd, inheritable(os.dup(fd), cloexec=False))
 
 
+def _new_fd(new: int) -> int:
+    """dup2's and dup3's newfd: EBADF at or past the fd limit (where pyemu keeps its own)."""
+    if not 0 <= new < PRIVATE.guest_limit:
+        raise fail(errno.EBADF)
+    return new
+
+
 @syscall("dup2", "fd", "fd")
 def dup2(k: Any, old: int, new: int) -> int:
     """int dup2(int oldfd, int newfd);"""
+    _new_fd(new)
     if old == new:
         os.fstat(old)
         return new
@@ -216,6 +225,7 @@ def dup3(k: Any, old: int, new: int, flags: int) -> int:
     cloexec = k.abi.const["O_CLOEXEC"]
     if old == new or flags & ~cloexec:
         raise fail(errno.EINVAL)
+    _new_fd(new)
     return _copy_codec(k, old, os.dup2(old, new, inheritable=not flags & cloexec))
 
 
@@ -246,6 +256,8 @@ def _fcntl(k: Any, fd: int, cmd: int, arg: int, wide: bool) -> int:
     if fd < 0:
         raise fail(errno.EBADF)     # Python's fcntl module refuses negative fds itself
     if cmd in (c["F_DUPFD"], c["F_DUPFD_CLOEXEC"]):
+        if not 0 <= arg < PRIVATE.guest_limit:
+            raise fail(errno.EINVAL)
         new = host_fcntl.fcntl(fd, host_fcntl.F_DUPFD, arg)
         return _copy_codec(k, fd, inheritable(new, cloexec=cmd == c["F_DUPFD_CLOEXEC"]))
     if cmd == c["F_GETFD"]:
@@ -498,6 +510,27 @@ def _int_ioctl(host_request: int, out: bool):
     return run
 
 
+def _value_ioctl(host_request: int):
+    """A request whose argument is a value, not a pointer (TIOCSCTTY's steal flag, TCFLSH's
+    queue selector, ...)."""
+    def run(k: Any, fd: int, arg: int) -> int:
+        return host_fcntl.ioctl(fd, host_request, k.abi.int32(arg))
+    return run
+
+
+def _pty_peer(k: Any, fd: int, flags: int) -> int:
+    """TIOCGPTPEER: open the pty's other side (the argument is open(2) flags)."""
+    host_flags = k.abi.open_flags.to_host(flags, passthrough=3)     # the access mode too
+    return inheritable(host_fcntl.ioctl(fd, hostlib.TIOCGPTPEER, host_flags),
+                       cloexec=bool(host_flags & os.O_CLOEXEC))
+
+
+def _push_input(k: Any, fd: int, arg: int) -> int:
+    """TIOCSTI: one byte into the terminal's input queue (the argument points at it)."""
+    host_fcntl.ioctl(fd, termios.TIOCSTI, k.space.read(arg, 1))
+    return 0
+
+
 def _no_arg(host_request: int):
     def run(k: Any, fd: int, arg: int) -> int:
         host_fcntl.ioctl(fd, host_request)
@@ -524,6 +557,21 @@ _IOCTLS = {
     "TIOCGPTN": _int_ioctl(hostlib.TIOCGPTN, out=True),
     "TIOCSPTLCK": _int_ioctl(hostlib.TIOCSPTLCK, out=False),
     "FIONCLEX": _no_arg(termios.FIONCLEX),
+    "TIOCSCTTY": _value_ioctl(termios.TIOCSCTTY),
+    "TIOCNOTTY": _no_arg(termios.TIOCNOTTY),
+    "TIOCGSID": _int_ioctl(hostlib.TIOCGSID, out=True),
+    "TIOCOUTQ": _int_ioctl(termios.TIOCOUTQ, out=True),
+    "TIOCEXCL": _no_arg(termios.TIOCEXCL),
+    "TIOCNXCL": _no_arg(termios.TIOCNXCL),
+    "TIOCGETD": _int_ioctl(termios.TIOCGETD, out=True),
+    "TIOCSETD": _int_ioctl(termios.TIOCSETD, out=False),
+    "TIOCPKT": _int_ioctl(termios.TIOCPKT, out=False),
+    "TIOCSTI": _push_input,
+    "TIOCGPTPEER": _pty_peer,
+    "TCFLSH": _value_ioctl(termios.TCFLSH),
+    "TCXONC": _value_ioctl(termios.TCXONC),
+    "TCSBRK": _value_ioctl(termios.TCSBRK),
+    "TCSBRKP": _value_ioctl(termios.TCSBRKP),
 }
 
 

@@ -89,13 +89,13 @@ def _fd_name(fd: int) -> str:
         return ""
 
 
-@syscall("mmap2", "ptr", "size", "int", "int", "fd", "ulong", ret="x")
+@syscall("mmap2", "ptr", "size", "prot", "mapflags", "fd", "ulong", ret="x")
 def mmap2(k: Any, addr: int, length: int, prot: int, flags: int, fd: int, pgoff: int) -> int:
     """void *mmap2(void *addr, size_t length, int prot, int flags, int fd, off_t pgoffset);"""
     return _mmap(k, addr, length, prot, flags, fd, pgoff << k.abi.spec.mmap2_shift)
 
 
-@syscall("mmap", "ptr", "size", "int", "int", "fd", "ulong", ret="x")
+@syscall("mmap", "ptr", "size", "prot", "mapflags", "fd", "ulong", ret="x")
 def mmap(k: Any, addr: int, length: int, prot: int, flags: int, fd: int, offset: int) -> int:
     """void *mmap(void *addr, size_t length, int prot, int flags, int fd, off_t offset);"""
     return _mmap(k, addr, length, prot, flags, fd, offset)
@@ -110,7 +110,7 @@ def munmap(k: Any, addr: int, length: int) -> int:
     return 0
 
 
-@syscall("mprotect", "ptr", "size", "int")
+@syscall("mprotect", "ptr", "size", "prot")
 def mprotect(k: Any, addr: int, length: int, prot: int) -> int:
     """int mprotect(void *addr, size_t len, int prot);"""
     if addr % PAGE_SIZE:

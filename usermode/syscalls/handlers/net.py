@@ -313,12 +313,13 @@ _SOCKETCALLS = ("socket", "bind", "connect", "listen", "accept", "getsockname", 
 
 @functools.cache
 def _socketcalls(abi: Any) -> dict[int, Any]:
-    from ..dispatch import make_decoder
+    from ..dispatch import make_decoder, make_fd_check
     from ..registry import HANDLERS
     out = {}
     for name in _SOCKETCALLS:
         handler = HANDLERS[name]
-        out[abi.const[f"SYS_{name.upper()}"]] = (handler, *make_decoder(handler.args, abi))
+        out[abi.const[f"SYS_{name.upper()}"]] = (handler, *make_decoder(handler.args, abi),
+                                                 make_fd_check(handler.args))
     return out
 
 
@@ -328,8 +329,11 @@ def socketcall(k: Any, call: int, args: int) -> int:
     found = _socketcalls(k.abi).get(call)
     if found is None:
         raise fail(errno.EINVAL)
-    handler, decode, slots = found
+    handler, decode, slots, names_private_fd = found
     size = k.abi.word_size
     raw = k.space.read(args, size * slots)
     words = [int.from_bytes(raw[i:i + size], k.abi.byteorder) for i in range(0, len(raw), size)]
-    return handler.fn(k, *decode(words))
+    values = decode(words)
+    if names_private_fd is not None and names_private_fd(values):
+        raise fail(errno.EBADF)
+    return handler.fn(k, *values)

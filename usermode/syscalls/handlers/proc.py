@@ -7,6 +7,7 @@ import resource
 from typing import Any
 
 from ...errors import GuestExit, ThreadExit
+from ...kernel.fdspace import PRIVATE
 from ..registry import syscall
 from .common import fail, read_struct, write_struct
 
@@ -112,7 +113,8 @@ def getsid(k: Any, pid: int) -> int:
 @syscall("setsid")
 def setsid(k: Any) -> int:
     """pid_t setsid(void);"""
-    return os.setsid()
+    os.setsid()             # returns None in Python; the new session's id is the caller's pid
+    return os.getpid()
 
 
 @syscall("gettid")
@@ -170,6 +172,22 @@ def _to_host_limit(value: int, infinity: int) -> int:
     return resource.RLIM_INFINITY if value >= infinity else value
 
 
+def _get_limits(pid: int, host_res: int) -> tuple[int, int]:
+    """A process's limits as its guest sees them: the fd soft limit without the numbers pyemu
+    keeps for its own descriptors (kernel.fdspace)."""
+    cur, mx = resource.prlimit(pid, host_res)
+    if host_res == resource.RLIMIT_NOFILE and pid in (0, os.getpid()):
+        cur = PRIVATE.guest_limit
+    return cur, mx
+
+
+def _set_limits(pid: int, host_res: int, limits: tuple[int, int]) -> None:
+    if host_res == resource.RLIMIT_NOFILE and pid in (0, os.getpid()):
+        PRIVATE.set_guest_limit(*limits)
+    else:
+        resource.prlimit(pid, host_res, limits)
+
+
 @syscall("prlimit64", "int", "uint", "ptr", "ptr")
 def prlimit64(k: Any, pid: int, res: int, new: int, old: int) -> int:
     """int prlimit(pid_t pid, int resource, const struct rlimit64 *new, struct rlimit64 *old);"""
@@ -179,7 +197,9 @@ def prlimit64(k: Any, pid: int, res: int, new: int, old: int) -> int:
     if new:
         r = read_struct(k, new, "rlimit64")
         limits = (_to_host_limit(r["rlim_cur"], inf), _to_host_limit(r["rlim_max"], inf))
-    cur, mx = resource.prlimit(pid, host_res, limits) if limits else resource.prlimit(pid, host_res)
+    cur, mx = _get_limits(pid, host_res)
+    if limits:
+        _set_limits(pid, host_res, limits)
     if old:
         write_struct(k, old, "rlimit64", rlim_cur=_to_guest_limit(k, cur, inf),
                      rlim_max=_to_guest_limit(k, mx, inf))
@@ -189,7 +209,7 @@ def prlimit64(k: Any, pid: int, res: int, new: int, old: int) -> int:
 @syscall("getrlimit", "uint", "ptr", also=("ugetrlimit",))
 def getrlimit(k: Any, res: int, rlim: int) -> int:
     """int getrlimit(int resource, struct rlimit *rlim);"""
-    cur, mx = resource.getrlimit(_resource(k, res))
+    cur, mx = _get_limits(0, _resource(k, res))
     inf = k.abi.const["RLIM_INFINITY"]
     write_struct(k, rlim, "rlimit", rlim_cur=_to_guest_limit(k, cur, inf),
                  rlim_max=_to_guest_limit(k, mx, inf))
@@ -201,8 +221,8 @@ def setrlimit(k: Any, res: int, rlim: int) -> int:
     """int setrlimit(int resource, const struct rlimit *rlim);"""
     r = read_struct(k, rlim, "rlimit")
     inf = k.abi.const["RLIM_INFINITY"]
-    resource.setrlimit(_resource(k, res), (_to_host_limit(r["rlim_cur"], inf),
-                                           _to_host_limit(r["rlim_max"], inf)))
+    _set_limits(0, _resource(k, res), (_to_host_limit(r["rlim_cur"], inf),
+                                       _to_host_limit(r["rlim_max"], inf)))
     return 0
 
 

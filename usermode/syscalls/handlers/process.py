@@ -15,6 +15,7 @@ import sys
 from typing import Any
 
 from ...errors import InterruptedSyscall
+from ...kernel.fdspace import PRIVATE
 from ...translate.arches import spec_for_elf
 from ...translate.memory import PAGE_SIZE
 from .. import hostlib, state
@@ -28,7 +29,7 @@ def _fork(k: Any, flags: int, ptid: int, ctid: int, stack: int = 0, tls: int = 0
     ready_r = ready_w = -1
     vfork = flags & c["CLONE_VFORK"]
     if vfork:  # the parent waits until the child has exec'd or exited: EOF on this pipe
-        ready_r, ready_w = os.pipe2(os.O_CLOEXEC)
+        ready_r, ready_w = PRIVATE.pipe()
     k.log_flush()
     hostsig = k.host_signals
     with hostsig.forking() if hostsig is not None else contextlib.nullcontext():
@@ -42,7 +43,7 @@ def _fork(k: Any, flags: int, ptid: int, ctid: int, stack: int = 0, tls: int = 0
         k.signals.pending.clear()      # pending signals are not inherited, nor timers
         state.of(k).posix_timers = None
         if ready_r >= 0:
-            os.close(ready_r)
+            PRIVATE.close(ready_r)
         thread = k.thread
         thread.tid = ids.pid                   # the child's only thread
         k.threads.after_fork(thread)
@@ -60,9 +61,9 @@ def _fork(k: Any, flags: int, ptid: int, ctid: int, stack: int = 0, tls: int = 0
     if flags & c["CLONE_PARENT_SETTID"] and ptid:
         write_word(k, ptid, pid, 4)
     if vfork:
-        os.close(ready_w)
+        PRIVATE.close(ready_w)
         os.read(ready_r, 1)
-        os.close(ready_r)
+        PRIVATE.close(ready_r)
     return pid
 
 
@@ -145,6 +146,25 @@ def vfork(k: Any) -> int:
     return _fork(k, k.abi.const["CLONE_VFORK"], 0, 0)
 
 
+@syscall("pidfd_open", "int", "uint")
+def pidfd_open(k: Any, pid: int, flags: int) -> int:
+    """int pidfd_open(pid_t pid, unsigned int flags);  (PIDFD_NONBLOCK is O_NONBLOCK)"""
+    host_flags = k.abi.open_flags.to_host(flags)
+    if host_flags & ~os.O_NONBLOCK or pid <= 0:
+        raise fail(errno.EINVAL)
+    return inheritable(os.pidfd_open(pid, host_flags), cloexec=True)
+
+
+@syscall("pidfd_getfd", "fd", "int", "uint")
+def pidfd_getfd(k: Any, pidfd: int, targetfd: int, flags: int) -> int:
+    """int pidfd_getfd(int pidfd, int targetfd, unsigned int flags);  (the copy is O_CLOEXEC)"""
+    if flags:
+        raise fail(errno.EINVAL)
+    if not 0 <= targetfd < PRIVATE.guest_limit:     # where every pyemu keeps its own fds
+        raise fail(errno.EBADF)
+    return inheritable(hostlib.pidfd_getfd(pidfd, targetfd), cloexec=True)
+
+
 # -- execve ----------------------------------------------------------------------------------
 def _string_array(k: Any, addr: int) -> list[bytes]:
     out: list[bytes] = []
@@ -208,36 +228,54 @@ def _program(k: Any, host: bytes, name: bytes,
 
 def _exec(k: Any, host: bytes, name: bytes, argv: list[bytes], envp: list[bytes]) -> int:
     guest, host, argv = _program(k, host, name, argv)
-    k.log_flush()
-    if guest:
-        cmd = reexec_command(k, host, argv)
-        os.execve(cmd[0], cmd, dict(_split_env(envp)))
-    if not k.host_exec:         # a host program (or anything else): only when the user allows
+    if not guest and not k.host_exec:   # a host program (or anything else): if the user allows
         raise fail(errno.ENOEXEC)
-    _exec_on_host(k, host, argv, envp)
+    k.log_flush()
+    with _signals_for_exec(k) as pending:
+        if guest:
+            cmd = reexec_command(k, host, argv)
+            _raise_pending(pending)
+            os.execve(cmd[0], cmd, dict(_split_env(envp)))
+        hostlib.execve(host, argv, envp)
     raise AssertionError("unreachable")
 
 
-def _exec_on_host(k: Any, host: bytes, argv: list[bytes], envp: list[bytes]) -> None:
-    """The host kernel's execve, as under qemu-user: a host program runs natively (anything
-    else fails as the kernel says, ENOEXEC for most), with the guest's signal mask, and the
-    signals Python ignores (SIGPIPE, SIGXFSZ) at their defaults unless the guest ignores them
-    too. Returns only by raising the host's error, with pyemu's own signal state back."""
-    ignored = [sig for sig in signal.valid_signals()
-               if sig not in (signal.SIGKILL, signal.SIGSTOP)
-               and signal.getsignal(sig) == signal.SIG_IGN and not _guest_ignores(k, sig)]
-    blocked = [host_sig for guest_sig in range(1, k.abi.nsig)
-               if k.signals.blocked >> (guest_sig - 1) & 1
-               and (host_sig := k.abi.signal_to_host(guest_sig)) is not None]
+@contextlib.contextmanager
+def _signals_for_exec(k: Any):
+    """The host's signal state as the guest's, for the program exec runs: the guest's mask,
+    and the signals Python ignores itself (SIGPIPE, SIGXFSZ) at their defaults unless the
+    guest ignores them too (what the guest ignores, the host already does: HostSignals.follow).
+    Gives the guest's pending signals (host numbers), which a new pyemu takes over from the
+    host (kernel.hostsig.take_inherited). When exec fails, pyemu's own signal state comes back."""
+    python_ignored = [sig for sig in signal.valid_signals()
+                      if sig not in (signal.SIGKILL, signal.SIGSTOP)
+                      and signal.getsignal(sig) == signal.SIG_IGN and not _guest_ignores(k, sig)]
+    blocked = _host_signals(k, lambda signo: k.signals.blocked >> (signo - 1) & 1)
+    queued = set(k.signals.pending) | set(k.threads.shared_pending)
+    pending = _host_signals(k, lambda signo: signo in queued)
     old_mask = signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
-    for sig in ignored:
+    for sig in python_ignored:
         hostlib.set_disposition(sig, ignore=False)
     try:
-        hostlib.execve(host, argv, envp)
+        yield [sig for sig in pending if sig in blocked]
     finally:
-        for sig in ignored:
+        for sig in python_ignored:
             hostlib.set_disposition(sig, ignore=True)
+        for sig in signal.sigpending() & set(pending):     # raised for an exec that failed
+            signal.sigtimedwait([sig], 0)
         signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
+
+
+def _host_signals(k: Any, chosen: Any) -> list[int]:
+    return [host_sig for guest_sig in range(1, k.abi.nsig) if chosen(guest_sig)
+            and (host_sig := k.abi.signal_to_host(guest_sig)) is not None]
+
+
+def _raise_pending(pending: list[int]) -> None:
+    """Make the guest's pending (blocked) signals pending on the host, where exec keeps them."""
+    import threading
+    for sig in pending:
+        signal.pthread_kill(threading.get_ident(), sig)
 
 
 def _guest_ignores(k: Any, host_sig: int) -> bool:
@@ -246,10 +284,15 @@ def _guest_ignores(k: Any, host_sig: int) -> bool:
 
 
 def reexec_command(k: Any, program: bytes, argv: list[bytes]) -> list[bytes]:
-    """The host command that runs ``program`` under a fresh pyemu with this run's options."""
+    """The host command that runs ``program`` under a fresh pyemu with this run's options.
+    Its boot code tells the new pyemu which of the signals Python ignores the guest ignores
+    (Python's start-up hides that)."""
     package_root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
         os.path.abspath(__file__)))))
+    ignored = sorted(int(sig) for sig in (signal.SIGPIPE, signal.SIGXFSZ) if _guest_ignores(k, sig))
     boot = ("import sys; sys.path.insert(0, sys.argv.pop(1)); "
+            f"import usermode.kernel.hostsig as h; h.INHERITED_IGNORE = frozenset({ignored}); "
+            "import usermode.emulator as e; e.LOG_APPEND = True; "
             "from usermode.cli import main; main()")
     cmd = [os.fsencode(sys.executable), b"-E", b"-c", boot.encode(), os.fsencode(package_root)]
     options = k.exec_options

@@ -15,6 +15,7 @@ import functools
 import os
 from typing import Any
 
+from ...kernel.fdspace import PRIVATE
 from .. import hostlib, state
 from ..flags import FlagTable
 from ..registry import syscall
@@ -261,7 +262,10 @@ def arm_sync_file_range(k: Any, fd: int, flags: int, offset: int, nbytes: int) -
 @syscall("close_range", "uint", "uint", "uint")
 def close_range(k: Any, first: int, last: int, flags: int) -> int:
     """int close_range(unsigned int first, unsigned int last, int flags);"""
-    hostlib.close_range(first, last, flags)
+    if first > last:
+        raise fail(errno.EINVAL)
+    for low, high in PRIVATE.ranges_without(first, last):    # pyemu's own fds stay open
+        hostlib.close_range(low, high, flags)
     if not flags & k.abi.const["CLOSE_RANGE_CLOEXEC"]:
         codecs = state.of(k).fd_codecs
         for fd in [fd for fd in codecs if first <= fd <= last]:
