@@ -17,6 +17,7 @@ from unicorn import (
     UC_ARCH_ARM64,
     UC_ERR_READ_UNMAPPED,
     UC_ERR_WRITE_UNMAPPED,
+    UC_HOOK_CODE,
     UC_HOOK_INTR,
     UC_HOOK_MEM_INVALID,
     UC_MODE_ARM,
@@ -104,3 +105,43 @@ def test_faulting_access_stops_at_its_instruction(store, hooked):
     assert err.value.errno == (UC_ERR_WRITE_UNMAPPED if store else UC_ERR_READ_UNMAPPED)
     assert uc.reg_read(UC_ARM64_REG_PC) == CODE + 4
     assert (uc.reg_read(UC_ARM64_REG_X19), uc.reg_read(UC_ARM64_REG_X20)) == (2, 0)
+
+
+def _counting_program(uc: Uc) -> bytes:
+    """mov x19, #1; mov x20, #2; add x19, x19, x20; b .-12 (a loop of one block)."""
+    program = words(0xD2800033, 0xD2800054, 0x8B140273, 0x17FFFFFD)
+    uc.mem_map(CODE, 0x1000, UC_PROT_READ | UC_PROT_EXEC)
+    uc.mem_write(CODE, program)
+    return program
+
+
+def test_code_hook_stop_comes_before_its_instruction():
+    """uc_emu_stop in a UC_HOOK_CODE callback stops before the hooked instruction runs, in the
+    middle of a block (a debugger's breakpoint; pyemu's patch hook-stops-1 keeps the stock
+    behaviour that exit-checks-1 had deferred to the next block start)."""
+    uc = Uc(UC_ARCH_ARM64, UC_MODE_ARM)
+    _counting_program(uc)
+    hits = []
+
+    def stop(uc, address, size, _data):
+        hits.append(address)
+        uc.emu_stop()
+
+    uc.hook_add(UC_HOOK_CODE, stop, begin=CODE + 4, end=CODE + 4)
+    uc.emu_start(CODE, 0xFFFFFFFFFFFF)
+    assert hits == [CODE + 4]
+    assert uc.reg_read(UC_ARM64_REG_PC) == CODE + 4
+    assert (uc.reg_read(UC_ARM64_REG_X19), uc.reg_read(UC_ARM64_REG_X20)) == (1, 0)
+
+
+def test_count_runs_exactly_that_many_instructions():
+    """emu_start(count=1) executes one instruction (single-stepping), also inside a block
+    and across its loop branch."""
+    uc = Uc(UC_ARCH_ARM64, UC_MODE_ARM)
+    _counting_program(uc)
+    uc.emu_start(CODE, 0xFFFFFFFFFFFF, count=6)      # twice round the loop, translated
+    seen = []
+    for _ in range(5):
+        uc.emu_start(uc.reg_read(UC_ARM64_REG_PC), 0xFFFFFFFFFFFF, count=1)
+        seen.append(uc.reg_read(UC_ARM64_REG_PC) - CODE)
+    assert seen == [12, 0, 4, 8, 12]

@@ -45,7 +45,7 @@ PATCH = Path(__file__).resolve().parent / "engine" / f"unicorn-{VERSION}-pyemu.p
 TARGETS = "arm;aarch64;mips"
 EXPECTED_PATCHES = {"store-fastpath-1", "mips-temps-1", "tlb-grow-1", "exit-checks-1",
                     "ram-offsets-1", "exact-inexact-1", "direct-loads-1", "read-rights-1",
-                    "direct-stores-1"}
+                    "direct-stores-1", "hook-stops-1"}
 
 
 class BuildError(Exception):

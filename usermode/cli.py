@@ -42,6 +42,8 @@ OPTIONS = (
     Option("-coverage", "PYEMU_COVERAGE", "file", "write the blocks that ran to file at exit"),
     Option("-coverage-format", "PYEMU_COVERAGE_FORMAT", "drcov|plain",
            "the -coverage file's format (default drcov)"),
+    Option("-g", "PYEMU_GDB", "port", "wait for gdb on 127.0.0.1:port before the first "
+           "instruction"),
     Option("-v", "PYEMU_VERBOSE", None, "say which arch, sysroot and engine were chosen"),
     Option("-host-exec", "PYEMU_HOST_EXEC", None,
            "let the guest execve host programs (run natively); otherwise ENOEXEC"),
@@ -173,7 +175,7 @@ def build_config(arch: str | None, args: list[str], environ: dict[str, str]):
         log_unimplemented=bool(environ.get("PYEMU_LOG")), cpu_model=values.get("-cpu"),
         log_items=log_items, log_file=values.get("-D"), coverage=values.get("-coverage"),
         host_exec="-host-exec" in values, timeout=timeout, max_insns=max_insns,
-        coverage_format=coverage_format)
+        coverage_format=coverage_format, gdb_port=_gdb_port(values.get("-g")))
 
 
 def _positive(values: dict[str, str], flag: str, kind: type) -> Any:
@@ -186,6 +188,18 @@ def _positive(values: dict[str, str], flag: str, kind: type) -> Any:
     if not value > 0:
         raise UsageError(f"bad {flag} '{values[flag]}' (a positive number)")
     return value
+
+
+def _gdb_port(text: str | None) -> int | None:
+    if text is None:
+        return None
+    try:
+        port = int(text, 10)
+    except ValueError:
+        port = 0
+    if not 0 < port < 65536:
+        raise UsageError(f"bad gdb port '{text}' (-g takes a TCP port, 1-65535)")
+    return port
 
 
 def _log_items(text: str) -> tuple[str, ...]:

@@ -50,6 +50,7 @@ class RunConfig:
     host_exec: bool = False            # execve of a host program runs it (else ENOEXEC)
     timeout: float | None = None       # --timeout: wall seconds (the command line enforces it)
     max_insns: int | None = None       # --max-insns: guest instructions, then status 123
+    gdb_port: int | None = None        # -g: wait for gdb on this port (usermode.gdbstub)
     stderr: object = field(default_factory=lambda: sys.stderr)
 
 
@@ -78,6 +79,10 @@ class Emulation:
 
         self.config = config
         self.syscall_hooks: Any = None    # (before, after), from usermode.Emulator
+        listener = None
+        if config.gdb_port is not None:         # first: a port in use is reported at once
+            from .gdbstub import listen
+            listener = listen(config.gdb_port)
         elf = read_elf(config.program)
         self.spec = select_cpu(elf, config.arch)
         model = self.spec.model(config.cpu_model)
@@ -123,6 +128,10 @@ class Emulation:
         self.budget: Any = None          # limits.InstructionBudget, with --max-insns
         self._coverage: Any = None       # tracing.Coverage, with -coverage
         self._setup_tracing()
+        self.debugger: Any = None        # gdbstub.Debugger, with -g
+        if listener is not None:
+            from .gdbstub import start
+            self.debugger = self.kernel.debugger = start(listener, self.kernel, self.spec)
 
     # -- block features (the block cache exists only when one is asked for) ---------------------
     def watch_blocks(self, watcher: object) -> None:
@@ -280,8 +289,9 @@ class Emulation:
 
         def arrived(guest: int) -> None:
             # The engine is not stopped from this thread: a handler runs at the guest's next
-            # syscall or time-slice stop; a fatal signal ends the process from here at once.
-            if terminates(guest):
+            # syscall or time-slice stop; a fatal signal ends the process from here at once,
+            # unless gdb is attached: gdb sees it first, when it is delivered (as under qemu).
+            if terminates(guest) and not (self.debugger and self.debugger.attached):
                 name = self.abi.signal_names.get(guest, "")
                 self.report_signal(guest, default_action(name) == "core")
                 die_by_signal(self.abi.signal_to_host(guest), from_thread=True)
@@ -324,6 +334,8 @@ class Emulation:
         if done.signal is not None:
             self.report_signal(done.signal, done.core)
             self.death_signal = self.abi.signal_to_host(done.signal)
+        if self.debugger is not None:
+            self.debugger.exited(done.status, done.signal or 0)
         return done.status
 
     def report_signal(self, number: int, core: bool) -> None:

@@ -41,9 +41,10 @@ class ThreadRunner:
         # where a block may start inside a branch delay slot (MIPS), a preempted thread is
         # resumed as it was: a signal frame there would lose the pending branch
         deliver_when_preempted = not cpu.spec.delay_slots
+        debugger = self.em.debugger
         while True:
             try:
-                fault = cpu.run(start)
+                fault = cpu.run(start) if debugger is None else debugger.run(cpu, start)
             except BudgetExhausted as spent:        # --max-insns: the last few, then the end
                 raise self.em.budget.finish(cpu, spent) from None
             start = None

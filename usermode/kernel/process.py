@@ -59,6 +59,7 @@ class Kernel:
         self.delivery: Any = None        # syscalls.delivery.Delivery, set up by the emulator
         self.host_signals: Any = None    # kernel.hostsig.HostSignals, when running for real
         self.spawn_thread: Any = None    # clone(CLONE_THREAD), provided by the emulator
+        self.debugger: Any = None        # gdbstub.Debugger, with -g: sees signals first
 
     @property
     def thread(self) -> GuestThread:

@@ -136,6 +136,12 @@ class Delivery:
             return False
         own = self.state.pending
         info = self._dequeue(own if signo in own else self.k.threads.shared_pending, signo)
+        if self.k.debugger is not None:       # gdb sees it first: it may cancel or change it
+            signo = self.k.debugger.signal(cpu, signo)
+            if not signo:
+                return False
+            if signo != info.signo:
+                info = SigInfo(signo)
         handler = self.handler_of(signo)
         name = self.abi.signal_names.get(signo, f"SIG{signo}")
         if forced and (handler == SIG_IGN or self.state.blocked >> (signo - 1) & 1):

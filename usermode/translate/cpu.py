@@ -10,8 +10,9 @@ from __future__ import annotations
 import ctypes
 import functools
 import os
+import threading
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import unicorn
 from unicorn import Uc, UcError
@@ -83,9 +84,21 @@ DIRECT_ACCESS = ("direct-loads-1", "direct-stores-1")
 INLINE_EXIT_CHECKS = "exit-checks-1"
 
 
+# A stop requested by a code hook comes before the hooked instruction (exit-checks-1 alone
+# deferred it to the next block: breakpoints and single steps need it at once).
+HOOK_STOPS = "hook-stops-1"
+
+
 def preemptible() -> bool:
     """Whether one guest thread can be stopped from another and resumed safely."""
     return INLINE_EXIT_CHECKS in engine_patches()
+
+
+def debuggable() -> bool:
+    """Whether breakpoints and single steps stop where they should (the stock engine, or a
+    patched one with hook-stops-1; not a patched build older than that patch)."""
+    patches = engine_patches()
+    return INLINE_EXIT_CHECKS not in patches or HOOK_STOPS in patches
 
 
 def host_window(limit: int) -> HostWindow | None:
@@ -194,6 +207,9 @@ class Cpu:
         self._fault: Fault | None = None
         self._last_access = 0
         self._probing = False
+        self._stepping = False
+        self._step_lock = threading.Lock()
+        self.debug_hooks: Any = None     # translate.debug.DebugHooks, under a debugger
         self.on_syscall: Callable[[Cpu], None] = lambda cpu: None
         self._enable_fpu()
         self._splitter = None
@@ -230,6 +246,18 @@ class Cpu:
 
     def write(self, name: str, value: int) -> None:
         self.uc.reg_write(self.reg_id(name), value & self._mask)
+
+    def write_wide(self, name: str, value: int) -> None:
+        """Write any register at its own width (FP/SIMD ones too: ``write`` masks to a word).
+        The pc keeps the current Thumb state: the engine takes it from bit 0 of a pc write."""
+        if name == self.spec.pc and self._mode_reg is not None:
+            value = (value & ~1) | (self.pc & 1)
+        self.uc.reg_write(self.reg_id(name), value)
+
+    def jump(self, address: int) -> None:
+        """Point the CPU at ``address``; bit 0 selects Thumb where the architecture has it
+        (the engine takes the Thumb state from bit 0 of a pc write, and clears the bit)."""
+        self.uc.reg_write(self._pc, address)
 
     @property
     def pc(self) -> int:
@@ -291,20 +319,21 @@ class Cpu:
         self._changing_map(self.uc.ctl_remove_cache, start, end)
 
     # -- running -----------------------------------------------------------------------------
-    def run(self, start: int | None = None, until: int | None = None) -> Fault | None:
+    def run(self, start: int | None = None, until: int | None = None,
+            count: int = 0) -> Fault | None:
         """Run guest code from ``start`` (default: the current pc) until something stops it,
-        or until it reaches ``until``.
+        until it reaches ``until``, or for ``count`` instructions.
 
-        Returns the Fault that stopped it, or None when preempt() stopped it (or it reached
-        ``until``). Exceptions raised by the syscall callback (GuestExit among them) and by
-        block hooks propagate from here.
+        Returns the Fault that stopped it, or None when preempt() (or a hook) stopped it (or
+        it reached ``until``). Exceptions raised by the syscall callback (GuestExit among them)
+        and by block hooks propagate from here.
         """
         begin = self.pc if start is None else start
         self._fault = None
         if self._splitter and self._splitter.pending:
             self._splitter.prepare()
         try:
-            self.uc.emu_start(begin, self._until if until is None else until)
+            self.uc.emu_start(begin, self._until if until is None else until, count=count)
             if self._pending is None and self.uc.reg_read(self._pc) == self._until:
                 # the guest jumped to the end address: no user code can run there
                 self._fault = Fault("SIGSEGV", "SEGV_MAPERR", self._until, self._until)
@@ -319,10 +348,23 @@ class Cpu:
             raise pending
         return self._fault
 
+    def step(self) -> Fault | None:
+        """Run one instruction (a MIPS branch with its delay slot), as a debugger's single
+        step. Not preempted: a stop request before the instruction would make a step that
+        ran nothing look like one that branched to itself. Each step costs the engine two
+        flushes of its translated code (it adds, then drops, its instruction-count hook)."""
+        with self._step_lock:
+            self._stepping = True
+        try:
+            return self.run(count=1)
+        finally:
+            with self._step_lock:
+                self._stepping = False
+
     def run_to(self, address: int) -> Fault | None:
         """Run straight-line code from the current pc up to ``address`` (not executing it).
-        (The engine's instruction count stops only at block starts on pyemu's engine, whose
-        stop checks are there; a run's end address stops at any instruction.)"""
+        (A run's end address stops at any instruction on every engine build; the instruction
+        count did not on pyemu's engine before its hook-stops-1 patch.)"""
         # the end address is compiled into the code: the block at the pc is translated again
         pc, thumb = self.uc.reg_read(self._pc), self.pc & 1
         self.invalidate_code(pc, pc + 1)
@@ -370,7 +412,9 @@ class Cpu:
     def preempt(self) -> None:
         """From another host thread: stop at the start of the next block; run() returns None.
         Only where ``preemptible()``; harmless when the CPU is not running."""
-        self.uc.emu_stop()
+        with self._step_lock:
+            if not self._stepping:
+                self.uc.emu_stop()
 
     def fail(self, exc: BaseException) -> None:
         """From inside a hook: stop the engine; run() raises ``exc``."""

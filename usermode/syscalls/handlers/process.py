@@ -47,6 +47,8 @@ def _fork(k: Any, flags: int, ptid: int, ctid: int, stack: int = 0, tls: int = 0
         thread = k.thread
         thread.tid = ids.pid                   # the child's only thread
         k.threads.after_fork(thread)
+        if k.debugger is not None:             # gdb debugs the parent; the child runs free
+            k.debugger.forked()
         if stack:                              # its own stack, in its own copy of the memory
             k.cpu.write(k.cpu.spec.sp, stack)
         if flags & c["CLONE_SETTLS"]:
