@@ -33,6 +33,13 @@ CAUGHT = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGAL
 SYNCHRONOUS = ("SIGSEGV", "SIGBUS", "SIGILL", "SIGFPE")
 _SYNCHRONOUS = frozenset(getattr(signal, name) for name in SYNCHRONOUS)
 
+# Left ignored on the host (as Python sets them): the host raises them for pyemu's own writes
+# (a broken pipe, a file over RLIMIT_FSIZE), and pyemu raises the guest's from the error
+# itself; forwarding the host's too, from the waker, delivered a second one after the guest had
+# handled the first. A SIGPIPE sent to pyemu from outside is therefore not seen by the guest.
+RAISED_FOR_OWN_WRITES = ("SIGPIPE", "SIGXFSZ")
+_OWN_WRITES = frozenset(getattr(signal, name) for name in RAISED_FOR_OWN_WRITES)
+
 
 # Python ignores these itself when it starts: whether the process inherited them ignored is
 # unknown, unless pyemu exec'd itself and said so (INHERITED_IGNORE, set by the re-exec's boot
@@ -94,7 +101,8 @@ class HostSignals:
     def follow(self, guest: int, handler: int | None) -> None:
         """The guest changed a disposition: catch that signal on the host too."""
         host = self.abi.signal_to_host(guest)
-        if host is None or host in (signal.SIGKILL, signal.SIGSTOP) or host in _SYNCHRONOUS:
+        if (host is None or host in (signal.SIGKILL, signal.SIGSTOP) or host in _SYNCHRONOUS
+                or host in _OWN_WRITES):
             return
         if handler == 1:                     # SIG_IGN: the host may ignore it as well
             signal.signal(host, signal.SIG_IGN)
