@@ -102,3 +102,9 @@ def test_null_write_reports_sigsegv(arch, tmp_path):
 def test_enosys_is_quiet_without_strace(arch):
     out = run_pyemu(arch, [guest("enosys", arch)])
     assert (out.status, out.stdout, out.stderr) == (0, b"ENOSYS\nENOSYS\n", b""), out.text()
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_hint_instructions_do_nothing(arch):
+    out = assert_same(arch, [guest("hints", arch)])
+    assert out.stdout == b"hints done: 2000\n"

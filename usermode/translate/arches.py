@@ -103,6 +103,11 @@ class CpuSpec:
     run_until: int | None = None
     # Thumb: the top five bits of a halfword that starts a 32-bit instruction
     thumb_wide_prefixes: tuple[int, ...] = ()
+    # Hint instructions (YIELD, WFE, WFI, SEV) the engine refuses as invalid, with the pc
+    # already past them: for a user process they do nothing. (width, mask, value) of the
+    # instruction before the pc; Thumb's 32-bit ones as first halfword << 16 | second.
+    hints: tuple[tuple[int, int, int], ...] = ()
+    thumb_hints: tuple[tuple[int, int, int], ...] = ()
 
     @property
     def word_size(self) -> int:
@@ -152,6 +157,8 @@ ARM = CpuSpec(
     pc="pc", sp="sp", link="lr", tls="c13_c0_3", syscall_intno=2,
     disasm=("ARM", ("ARM",)), disasm_thumb=("THUMB",),
     thumb_wide_prefixes=(0b11101, 0b11110, 0b11111),
+    hints=((4, 0x0FFFFFF8, 0x0320F000),),                              # A32 NOP..SEVL
+    thumb_hints=((2, 0xFF0F, 0xBF00), (4, 0xFFFFFFF8, 0xF3AF8000)),    # T16 and T32 hints
     trap_signals={1: "SIGILL", 7: "SIGTRAP", 3: "SIGSEGV", 4: "SIGSEGV"},
     models=(
         CpuModel("cortex-a15", "ARM_CORTEX_A15", _ARM_A15, cpuinfo=_ARM_CPUINFO.format(

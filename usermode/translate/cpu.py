@@ -338,7 +338,9 @@ class Cpu:
                 # the guest jumped to the end address: no user code can run there
                 self._fault = Fault("SIGSEGV", "SEGV_MAPERR", self._until, self._until)
         except UcError as err:
-            if self._pending is None and self._fault is None:
+            if err.errno == unicorn.UC_ERR_INSN_INVALID and self._after_hint():
+                pass                        # a YIELD or WFE: nothing to do, go on after it
+            elif self._pending is None and self._fault is None:
                 self._fault = self._fault_from_error(err)
             # the refused access may have left a TLB entry behind (the stock engine fills
             # it before checking the region's rights): the next access must ask again
@@ -420,6 +422,26 @@ class Cpu:
         """From inside a hook: stop the engine; run() raises ``exc``."""
         self._pending = exc
         self.uc.emu_stop()
+
+    def _after_hint(self) -> bool:
+        """Whether the instruction just before the pc is a hint the engine refuses (the
+        engine leaves the pc past it: Unicorn's AArch32 YIELD and WFE; Rust's spin loops)."""
+        thumb = self.pc & 1
+        patterns = self.spec.thumb_hints if thumb else self.spec.hints
+        pc = self.uc.reg_read(self._pc)
+        order = self.spec.byteorder
+        for width, mask, value in patterns:
+            try:
+                raw = bytes(self.uc.mem_read(pc - width, width))
+            except UcError:
+                continue
+            if thumb and width == 4:
+                word = (int.from_bytes(raw[:2], order) << 16) | int.from_bytes(raw[2:], order)
+            else:
+                word = int.from_bytes(raw, order)
+            if word & mask == value:
+                return True
+        return False
 
     def _fault_from_error(self, err: UcError) -> Fault:
         signal, code = _UC_FAULTS.get(err.errno, ("SIGSEGV", "SEGV_MAPERR"))
